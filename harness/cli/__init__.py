@@ -1,0 +1,45 @@
+"""The `harness` command. Each subcommand is a module with `register(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import BadInput
+from . import run
+
+COMMANDS = (run,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Chaos and safeguard testing for moderation tooling: how often does a "
+        "protected account slip through, and for how long is it down?",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 ok, 1 a gate or check failed, 2 bad input, 130 interrupted."""
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.handler(args)
+    except BadInput as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return 130

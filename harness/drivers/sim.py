@@ -1,0 +1,362 @@
+"""The simulator: one replication of a shift as a discrete-event run over a virtual clock.
+
+Reports arrive as a Poisson stream, operators claim them, spend their per-item time, decide
+per persona, and the target's safeguards act; delayed actions fire or are cancelled and the
+restore monitor restores, on the target's own timers. The driver only calls the target's
+public API and records what it asked and what came back in the history.
+
+Every random stream is derived from the replication seed and a purpose (reports, floods,
+each operator, the target), so the report stream is the same under every safeguard
+configuration (common random numbers) and a replication is reproducible bit for bit.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import deque
+from typing import Any
+
+from targets.moderation import (
+    APPLIED,
+    DELAYED,
+    ESCALATED,
+    PENDING_APPROVAL,
+    REQUEUED,
+    ManualClock,
+    ModerationError,
+    ModerationService,
+    Outcome,
+)
+
+from ..environment import Environment
+from ..experiment import ReportFlood
+from ..history import FAIL, OK, History, add_answer
+from ..personas import Item, Persona, make_persona
+
+ARRIVAL, FLOOD, DONE, FAULT, ATTACK, EXIT, END = range(7)
+
+
+class Agent:
+    """An operator at work in one replication: persona, credentials, current work."""
+
+    __slots__ = ("collude", "id", "inbox", "persona", "present", "role", "token", "work")
+
+    def __init__(self, op_id: str, role: str, token: str, persona: Persona, collude: bool):
+        self.id = op_id
+        self.role = role
+        self.token = token
+        self.persona = persona
+        self.collude = collude
+        self.present = True
+        self.inbox: deque[int] = deque()
+        self.work: tuple[str, int] | None = None
+
+
+class Simulation:
+    def __init__(self, env: Environment, replication: int) -> None:
+        self.env = env
+        seed = env.replication_seed(replication)
+        exp = env.experiment
+        self.clock = ManualClock()
+        self.target = ModerationService(
+            env.population.accounts,
+            [spec.record for spec in env.roster],
+            clock=self.clock,
+            safeguards=env.target_safeguards,
+            restore=exp.restore,
+            seed=f"{seed}:target",
+        )
+        self.ops: list = []
+        self.reports_rng = random.Random(f"{seed}:reports")
+        self.flood_rng = random.Random(f"{seed}:flood")
+        self.agents = {
+            spec.id: Agent(
+                spec.id,
+                spec.record.role,
+                spec.token,
+                make_persona(
+                    spec.entry, random.Random(f"{seed}:operator:{spec.id}"), spec.record.exit_at
+                ),
+                spec.collude,
+            )
+            for spec in env.roster
+        }
+        self.idle: deque[Agent] = deque(self.agents.values())
+        self.items: dict[int, Item] = {}
+        self.pending: dict[int, tuple[Item, str]] = {}
+        self.events: list[tuple[float, int, int, Any]] = []
+        self.seq = itertools.count()
+        self.floods: set[int] = set()
+        # queue depth as the driver knows it from its own calls and answers: filed and
+        # requeued reports minus claims; escalations wait in the senior queue
+        self.queued = {"ordinary": 0, "senior": 0}
+        self.queue_of: dict[int, str] = {}  # report id -> the queue it was last claimed from
+        self.dependence = exp.safeguards.two_person_rule.dependence
+        self.requester_chooses = exp.safeguards.two_person_rule.chooser == "requester"
+        self.protected = frozenset(env.population.protected_ids)
+
+    # --- the event loop ------------------------------------------------------------------
+
+    def run(self) -> History:
+        env, pop = self.env, self.env.population
+        shift = env.shift
+        spec = env.experiment.population
+        rate = spec.reports_per_hour / 3600.0
+        n_protected, n_ordinary = len(pop.protected_ids), len(pop.ordinary_ids)
+        share_protected = spec.protected_report_share if n_protected else 0.0
+        violating_share, ambiguous_share = spec.violating_share, spec.ambiguous_share
+        protected_ids, ordinary_ids = pop.protected_ids, pop.ordinary_ids
+        rng = self.reports_rng
+        for account in pop.protected_ids:
+            self._probe(0.0, account)
+        self._push(rng.expovariate(rate), ARRIVAL, None)
+        for fault in env.experiment.faults:
+            self._push(fault.at, FAULT, (fault, True))
+            self._push(min(shift, fault.at + fault.duration), FAULT, (fault, False))
+        for agent in self.agents.values():
+            for at, account in agent.persona.attack_plan(shift, pop.protected_ids):
+                self._push(at, ATTACK, (agent, account))
+            exit_at = agent.persona.exit_at
+            if exit_at is not None and exit_at < shift:
+                self._push(exit_at, EXIT, agent)
+        self._push(shift, END, None)
+
+        target, clock, events = self.target, self.clock, self.events
+        while events:
+            t, _, kind, data = heapq.heappop(events)
+            due = target.next_due()
+            while due is not None and due <= t:
+                clock.set(due)
+                for outcome in target.run_due():
+                    self._observe_timer(outcome)
+                due = target.next_due()
+            clock.set(t)
+            if kind == ARRIVAL:
+                if rng.random() < share_protected:
+                    item = Item(
+                        protected_ids[int(rng.random() * n_protected)],
+                        True,
+                        False,
+                        rng.random() < ambiguous_share,
+                    )
+                else:
+                    item = Item(
+                        ordinary_ids[int(rng.random() * n_ordinary)],
+                        False,
+                        rng.random() < violating_share,
+                        rng.random() < ambiguous_share,
+                    )
+                self._file(t, item)
+                self._push(t + rng.expovariate(rate), ARRIVAL, None)
+            elif kind == DONE:
+                self._done(t, data)
+            elif kind == FLOOD:
+                self._flood(t, data)
+            elif kind == FAULT:
+                self._fault(t, *data)
+            elif kind == ATTACK:
+                self._attack(t, *data)
+            elif kind == EXIT:
+                data.present = False
+                if data in self.idle:
+                    self.idle.remove(data)
+            else:  # END
+                break
+        for account in pop.protected_ids:
+            self._probe(shift, account)
+        self.ops.append((shift, "harness", OK, "shift_end", {}))
+        return History(self.ops)
+
+    def _push(self, t: float, kind: int, data: Any) -> None:
+        heapq.heappush(self.events, (t, next(self.seq), kind, data))
+
+    # --- reports and work ----------------------------------------------------------------
+
+    def _file(self, t: float, item: Item, reporter: str = "reporter") -> None:
+        report_id = self.target.file_report(reporter, item.account_id, item.violating)
+        self.items[report_id] = item
+        self.queued["ordinary"] += 1
+        self.ops.append(
+            (
+                t,
+                reporter,
+                OK,
+                "file_report",
+                {
+                    "report": report_id,
+                    "account": item.account_id,
+                    "protected": item.protected,
+                    "violating": item.violating,
+                    "ambiguous": item.ambiguous,
+                },
+            )
+        )
+        self._wake(t, senior=False)
+
+    def _wake(self, t: float, senior: bool) -> None:
+        """Hand new queue work to the operator who has been idle longest."""
+        for agent in self.idle:
+            if not senior or agent.role == "senior":
+                self.idle.remove(agent)
+                self._start(t, agent)
+                return
+
+    def _start(self, t: float, agent: Agent) -> None:
+        """The operator picks its next piece of work: approvals first, then the queue."""
+        queued = self.queued
+        if agent.inbox:
+            agent.work = ("approval", agent.inbox.popleft())
+        else:
+            waiting = queued["ordinary"] + (queued["senior"] if agent.role == "senior" else 0)
+            view = self.target.claim(agent.token) if waiting else None
+            if view is None:
+                self.idle.append(agent)
+                return
+            queued[view.queue] -= 1
+            self.queue_of[view.id] = view.queue
+            self.ops.append((t, agent.id, OK, "claim", {"report": view.id}))
+            agent.work = ("report", view.id)
+        self._push(t + agent.persona.item_seconds(), DONE, agent)
+
+    def _done(self, t: float, agent: Agent) -> None:
+        kind, ref = agent.work
+        agent.work = None
+        if kind == "report":
+            self._decide(t, agent, ref)
+        else:
+            self._second_approve(t, agent, ref)
+        if agent.present:
+            self._start(t, agent)
+
+    def _decide(self, t: float, agent: Agent, report_id: int) -> None:
+        item = self.items[report_id]
+        decision, action = agent.persona.decide(item, t)
+        chosen = None
+        if decision == "approve" and self.requester_chooses:
+            chosen = agent.persona.choose_second_approver(self._colluders(agent.id))
+        request = {
+            "report": report_id,
+            "account": item.account_id,
+            "decision": decision,
+            "action": action,
+        }
+        try:
+            out = self.target.decide(agent.token, report_id, decision, action, chosen)
+        except ModerationError as exc:
+            self._failed(t, agent.id, "decide", request, exc)
+            return
+        add_answer(request, out)
+        self.ops.append((t, agent.id, OK, "decide", request))
+        self._follow(t, out, item, agent.id)
+
+    def _second_approve(self, t: float, agent: Agent, pending_id: int) -> None:
+        item, requester = self.pending[pending_id]
+        requester_colludes = self.agents[requester].collude
+        approve = agent.persona.second_approve(item, t, self.dependence, requester_colludes)
+        request = {"pending": pending_id, "account": item.account_id, "approve": approve}
+        try:
+            out = self.target.second_approve(agent.token, pending_id, approve)
+        except ModerationError as exc:
+            self._failed(t, agent.id, "second_approve", request, exc)
+            return
+        add_answer(request, out)
+        self.ops.append((t, agent.id, OK, "second_approve", request))
+        self._follow(t, out, item, requester)
+
+    def _attack(self, t: float, agent: Agent, account_id: int) -> None:
+        """An attacker with `agent`'s credentials uses the direct admin action."""
+        process = f"attacker:{agent.id}"
+        action = agent.persona.entry.attack_action
+        item = Item(account_id, account_id in self.protected, False)
+        request = {"account": account_id, "protected": item.protected, "action": action}
+        try:
+            out = self.target.direct_action(agent.token, account_id, action)
+        except ModerationError as exc:
+            self._failed(t, process, "direct_action", request, exc)
+            return
+        add_answer(request, out)
+        self.ops.append((t, process, OK, "direct_action", request))
+        self._follow(t, out, item, agent.id)
+
+    def _follow(self, t: float, out: Outcome, item: Item, requester: str) -> None:
+        """React to an answer the way people would: notify the second approver, alert the
+        senior queue, look at an account that went down."""
+        status = out.status
+        if status == APPLIED:
+            if item.protected:
+                self._probe(t, out.account_id)
+        elif status == PENDING_APPROVAL:
+            self.pending[out.pending_id] = (item, requester)
+            approver = self.agents[out.approver]
+            approver.inbox.append(out.pending_id)
+            if approver in self.idle:
+                self.idle.remove(approver)
+                self._start(t, approver)
+        elif status == ESCALATED:
+            self.items.setdefault(out.report_id, item)
+            self.queued["senior"] += 1
+            self._wake(t, senior=True)
+        elif status == REQUEUED:
+            queue = self.queue_of[out.report_id]
+            self.queued[queue] += 1
+            self._wake(t, senior=queue == "senior")
+        elif status == DELAYED:
+            self.pending[out.pending_id] = (item, requester)
+
+    def _colluders(self, requester: str) -> list[str]:
+        return [a.id for a in self.agents.values() if a.collude and a.present and a.id != requester]
+
+    # --- faults, timers, probes ----------------------------------------------------------
+
+    def _fault(self, t: float, fault: Any, active: bool) -> None:
+        if isinstance(fault, ReportFlood):
+            key = id(fault)
+            if active:
+                self.floods.add(key)
+                self._push(t + self.flood_rng.expovariate(fault.rate / 3600.0), FLOOD, fault)
+            else:
+                self.floods.discard(key)
+        else:
+            self.target.set_fault(fault.kind, active)
+        self.ops.append((t, "nemesis", OK, "fault", {"kind": fault.kind, "active": active}))
+
+    def _flood(self, t: float, fault: ReportFlood) -> None:
+        if id(fault) not in self.floods:
+            return
+        protected = self.env.population.protected_ids
+        if fault.target <= len(protected):
+            self._file(t, Item(protected[fault.target - 1], True, False), reporter="flood")
+        self._push(t + self.flood_rng.expovariate(fault.rate / 3600.0), FLOOD, fault)
+
+    def _observe_timer(self, out: Outcome) -> None:
+        self.ops.append(
+            (
+                out.at,
+                "target",
+                OK,
+                "timer",
+                {
+                    "pending": out.pending_id,
+                    "account": out.account_id,
+                    "outcome": out.status,
+                    "safeguard": out.safeguard,
+                },
+            )
+        )
+        if out.account_id in self.protected:
+            self._probe(out.at, out.account_id)
+
+    def _probe(self, t: float, account_id: int) -> None:
+        status = self.target.account_status(account_id)
+        self.ops.append((t, "probe", OK, "status", {"account": account_id, "status": status}))
+
+    def _failed(self, t: float, process: str, f: str, request: dict, exc: ModerationError) -> None:
+        request.update(error=exc.code, message=str(exc))
+        self.ops.append((t, process, FAIL, f, request))
+
+
+def simulate(env: Environment, replication: int) -> History:
+    """Run replication `replication` of the environment's experiment."""
+    return Simulation(env, replication).run()

@@ -1,0 +1,109 @@
+"""Run folders: everything a run produced, written as it goes so nothing is lost.
+
+results/<experiment>-<timestamp>/
+  experiment.toml      the resolved experiment (every default filled in)
+  manifest.json        version, seed, git revision, Python, command, status
+  summary.json         pooled metrics with 95% intervals, gates, fault schedule
+  replications.csv     one row per replication
+  histories/replication-NNNN.jsonl   full histories of the first replications
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import __version__
+from .history import write_jsonl
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RunFolder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def create(cls, name: str, out: str | None, base: str = "results") -> RunFolder:
+        if out is not None:
+            return cls(Path(out))
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = Path(base) / f"{name}-{stamp}"
+        suffix = 1
+        while path.exists():
+            suffix += 1
+            path = Path(base) / f"{name}-{stamp}-{suffix}"
+        return cls(path)
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Write atomically: a reader never sees half a file, even after a kill."""
+        target = self.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+        return target
+
+    def write_json(self, name: str, data: object) -> Path:
+        return self.write_text(name, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+    def read_json(self, name: str) -> dict:
+        return json.loads((self.path / name).read_text(encoding="utf-8"))
+
+    def start_table(self, name: str, columns: Iterable[str]) -> None:
+        with (self.path / name).open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerow(columns)
+
+    def append_rows(self, name: str, rows: Iterable[list]) -> None:
+        with (self.path / name).open("a", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows(rows)
+
+    def write_table(self, name: str, columns: Iterable[str], rows: Iterable[list]) -> None:
+        self.start_table(name, columns)
+        self.append_rows(name, rows)
+
+    def write_history(self, replication: int, ops: list) -> Path:
+        target = self.path / "histories" / f"replication-{replication:04d}.jsonl"
+        target.parent.mkdir(exist_ok=True)
+        write_jsonl(ops, target, replication)
+        return target
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), *args],
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=True,
+    ).stdout.strip()
+
+
+def git_revision() -> tuple[str | None, bool | None]:
+    """The project's git revision and whether the tree has uncommitted changes."""
+    try:
+        return _git("rev-parse", "HEAD"), bool(_git("status", "--porcelain"))
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def manifest(**fields: object) -> dict:
+    revision, dirty = git_revision()
+    return {
+        "package": "safeguard-harness",
+        "version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_revision": revision,
+        "git_dirty": dirty,
+        "command": sys.argv,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **fields,
+    }

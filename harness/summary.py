@@ -1,0 +1,123 @@
+"""Pool replications' metrics into `summary.json`'s `metrics`, and per-replication rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from targets.moderation import SAFEGUARD_NAMES
+
+from .checker import ReplicationMetrics
+from .experiment import Experiment
+from .gates import evaluate
+from .stats import describe, proportion
+
+
+def summarize(results: Sequence[ReplicationMetrics]) -> dict:
+    """The metrics of DESIGN.md over all replications, each rate with its 95% interval.
+
+    Slip-through pools trials across replications; the shift incident probability counts
+    shifts (replications) with at least one slip.
+    """
+    slips = sum(r.slips for r in results)
+    trials = sum(r.trials for r in results)
+    incidents = sum(1 for r in results if r.slips)
+    decisions = sum(r.decisions for r in results)
+    operator_hours = sum(r.operator_hours for r in results)
+    exposure = describe([x for r in results for x in r.exposures])
+    exposure["unrestored"] = sum(r.unrestored for r in results)
+    waits = describe([x for r in results for x in r.queue_waits])
+    return {
+        "replications": len(results),
+        "decisions": decisions,
+        "protected_slip_through": {"slips": slips, "trials": trials, **proportion(slips, trials)},
+        "shift_incident_probability": {
+            "incidents": incidents,
+            "shifts": len(results),
+            **proportion(incidents, len(results)),
+        },
+        "exposure_minutes": exposure,
+        "caught_by": {name: sum(r.caught_by[name] for r in results) for name in SAFEGUARD_NAMES},
+        "caught_by_protected": {
+            name: sum(r.caught_by_protected[name] for r in results) for name in SAFEGUARD_NAMES
+        },
+        "escalations": sum(r.escalations for r in results),
+        "requeued": sum(r.requeued for r in results),
+        "wrongful_actions": sum(r.wrongful_actions for r in results),
+        "missed_violations": sum(r.missed_violations for r in results),
+        "queue_wait_minutes": {k: waits[k] for k in ("p50", "p95", "mean", "max")},
+        "decisions_per_operator_hour": decisions / operator_hours if operator_hours else None,
+        "backlog_per_shift": (sum(r.backlog for r in results) / len(results)) if results else None,
+    }
+
+
+REPLICATION_COLUMNS = (
+    "replication",
+    "decisions",
+    "trials",
+    "slips",
+    "exposure_minutes_total",
+    "exposure_minutes_max",
+    "unrestored",
+    "escalations",
+    "requeued",
+    "wrongful_actions",
+    "missed_violations",
+    "queue_wait_minutes_mean",
+    "backlog",
+    *(f"caught_by_{name}" for name in SAFEGUARD_NAMES),
+)
+
+
+def replication_row(index: int, r: ReplicationMetrics) -> list:
+    waits = r.queue_waits
+    return [
+        index,
+        r.decisions,
+        r.trials,
+        r.slips,
+        round(sum(r.exposures), 6),
+        round(max(r.exposures), 6) if r.exposures else 0,
+        r.unrestored,
+        r.escalations,
+        r.requeued,
+        r.wrongful_actions,
+        r.missed_violations,
+        round(sum(waits) / len(waits), 6) if waits else "",
+        r.backlog,
+        *(r.caught_by[name] for name in SAFEGUARD_NAMES),
+    ]
+
+
+def build_summary(
+    experiment: Experiment,
+    results: Sequence[ReplicationMetrics],
+    *,
+    mode: str,
+    status: str,
+    requested: int,
+) -> dict:
+    """`summary.json`: what was run, how far it got, the metrics and the gates.
+
+    Gates are evaluated only on a completed run: a partial result cannot pass a gate.
+    """
+    metrics = summarize(results)
+    gates = (
+        [g.as_dict() for g in evaluate(experiment.gates, metrics)] if status == "completed" else []
+    )
+    return {
+        "experiment": experiment.experiment.name,
+        "mode": mode,
+        "status": status,
+        "seed": experiment.experiment.seed,
+        "replications": {"requested": requested, "completed": len(results)},
+        "metrics": metrics,
+        "gates": gates,
+        "faults": [
+            {
+                "kind": f.kind,
+                "start": f.at,
+                "end": min(f.at + f.duration, experiment.experiment.shift),
+            }
+            for f in experiment.faults
+        ],
+    }

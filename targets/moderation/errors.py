@@ -1,0 +1,33 @@
+"""Domain errors. Each names what was wrong; the HTTP layer maps them to 4xx answers."""
+
+
+class ModerationError(Exception):
+    """Base class: a request the core refused without changing any state."""
+
+    status = 400
+    code = "bad_request"
+
+
+class InvalidRequest(ModerationError):
+    status = 422
+    code = "invalid_request"
+
+
+class Unauthorized(ModerationError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ModerationError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ModerationError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ModerationError):
+    status = 409
+    code = "conflict"
