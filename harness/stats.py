@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy.stats import beta
+from scipy.stats import beta, fisher_exact, wilcoxon
 
 CONFIDENCE = 0.95
 
@@ -67,3 +67,43 @@ def _pct(x: float) -> str:
         return "0%"
     digits = max(2, 1 - math.floor(math.log10(abs(value)))) if value < 10 else 1
     return f"{value:.{digits}f}%"
+
+
+# --- comparisons -------------------------------------------------------------------------
+
+Alternative = str  # "two-sided" | "greater" | "less": is the first sample's value greater?
+
+
+def compare_proportions(
+    k1: int, n1: int, k2: int, n2: int, alternative: Alternative = "two-sided"
+) -> float:
+    """p-value of Fisher's exact test that rate k1/n1 differs from k2/n2 ('greater': that
+    the first is higher). 1.0 when either side has no trials."""
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    table = [[k1, n1 - k1], [k2, n2 - k2]]
+    return float(fisher_exact(table, alternative=alternative).pvalue)
+
+
+def compare_paired(
+    first: Sequence[float], second: Sequence[float], alternative: Alternative = "two-sided"
+) -> float:
+    """p-value of the Wilcoxon signed-rank test on per-replication differences (replications
+    share seeds, so they pair). 1.0 when every pair is equal."""
+    if len(first) != len(second):
+        raise ValueError("paired samples need the same replications")
+    differences = [a - b for a, b in zip(first, second, strict=True)]
+    if not any(differences):
+        return 1.0
+    return float(wilcoxon(differences, zero_method="zsplit", alternative=alternative).pvalue)
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the input order (family-wise error control)."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    adjusted = [1.0] * len(pvalues)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted

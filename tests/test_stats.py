@@ -1,0 +1,66 @@
+"""Statistics: intervals with known answers, and comparison tests that find real
+differences and not null ones."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from scipy.stats import binomtest
+
+from harness.stats import (
+    compare_paired,
+    compare_proportions,
+    format_rate,
+    holm,
+    proportion,
+    quantile,
+)
+
+
+def test_clopper_pearson_matches_scipy():
+    for k, n in [(1, 10), (17, 400), (250, 500)]:
+        ours = proportion(k, n)["ci95"]
+        theirs = binomtest(k, n).proportion_ci(0.95, "exact")
+        assert ours == pytest.approx([theirs.low, theirs.high])
+
+
+def test_zero_events_is_an_upper_bound_by_the_rule_of_three():
+    entry = proportion(0, 3000)
+    assert entry["zero_events"] and entry["rate"] == 0.0
+    assert entry["ci95"][0] == 0.0
+    assert entry["ci95"][1] == pytest.approx(3 / 3000, rel=0.01)
+    assert format_rate(entry, 3000) == "< 0.100% (95% upper bound, 0 of 3,000)"
+    assert proportion(0, 0)["rate"] is None
+
+
+def test_quantile_interpolates():
+    assert quantile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
+    assert quantile([], 0.5) is None
+
+
+def test_exact_test_finds_a_real_difference_and_not_a_null_one():
+    assert compare_proportions(30, 1000, 5, 1000) < 0.001
+    assert compare_proportions(30, 1000, 5, 1000, alternative="greater") < 0.001
+    assert compare_proportions(30, 1000, 5, 1000, alternative="less") > 0.99
+    assert compare_proportions(10, 1000, 10, 1000) == 1.0
+    assert compare_proportions(1, 0, 1, 10) == 1.0
+
+
+def test_paired_test_false_alarm_rate_is_about_nominal():
+    rng = random.Random(1)
+    alarms = 0
+    for _ in range(200):
+        shared = [rng.expovariate(1) for _ in range(30)]
+        a = [s + rng.gauss(0, 0.1) for s in shared]
+        b = [s + rng.gauss(0, 0.1) for s in shared]
+        alarms += compare_paired(a, b) < 0.05
+    assert 2 <= alarms <= 20  # about 10 of 200 expected
+    shifted = [x + 0.2 for x in shared]
+    assert compare_paired(shifted, shared, alternative="greater") < 0.001
+    assert compare_paired(shared, list(shared)) == 1.0
+
+
+def test_holm_adjusts_in_input_order():
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([]) == []
