@@ -13,12 +13,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from targets.moderation import DOWN_STATUSES, FINAL_STATUSES
 
 from .history import OK, History
 
 APPLIED, DISMISSED, ESCALATED, REQUEUED = "applied", "dismissed", "escalated", "requeued"
+
+
+class Outage(NamedTuple):
+    """One interval a protected account spent down, as the harness's probes saw it."""
+
+    account: int
+    start: float  # shift seconds when a probe first saw the account down
+    minutes: float
+    restored: bool  # False: still down when the shift ended (exposure runs to the end)
 
 
 @dataclass
@@ -28,8 +38,7 @@ class ReplicationMetrics:
     decisions: int = 0
     trials: int = 0
     slips: int = 0
-    exposures: list[float] = field(default_factory=list)  # minutes, one per down interval
-    unrestored: int = 0  # protected accounts still down when the shift ended
+    outages: list[Outage] = field(default_factory=list)  # in the order they ended
     caught_by: Counter = field(default_factory=Counter)
     caught_by_protected: Counter = field(default_factory=Counter)
     escalations: int = 0
@@ -39,6 +48,16 @@ class ReplicationMetrics:
     queue_waits: list[float] = field(default_factory=list)  # minutes
     backlog: int = 0  # reports filed but not decided when the shift ended
     operator_hours: float = 0.0
+
+    @property
+    def exposures(self) -> list[float]:
+        """Minutes down, one per outage."""
+        return [o.minutes for o in self.outages]
+
+    @property
+    def unrestored(self) -> int:
+        """Protected accounts still down when the shift ended."""
+        return sum(1 for o in self.outages if not o.restored)
 
 
 def check(history: History, operator_hours: float) -> ReplicationMetrics:
@@ -111,14 +130,14 @@ def check(history: History, operator_hours: float) -> ReplicationMetrics:
             if status in DOWN_STATUSES:
                 down_since.setdefault(account, t)
             elif account in down_since:
-                m.exposures.append((t - down_since.pop(account)) / 60.0)
+                since = down_since.pop(account)
+                m.outages.append(Outage(account, since, (t - since) / 60.0, True))
         elif f == "direct_action":
             direct += 1
             follow(t, v, v["protected"], False, ("direct", direct))
         elif f == "shift_end":
-            for since in down_since.values():
-                m.exposures.append((t - since) / 60.0)
-            m.unrestored = len(down_since)
+            for account, since in down_since.items():
+                m.outages.append(Outage(account, since, (t - since) / 60.0, False))
             down_since.clear()
     m.backlog = len(open_reports)
     return m

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .stats import format_rate
+from .stats import format_rate, percent
 
 
 def _num(value: object, digits: int = 1) -> str:
@@ -73,3 +74,53 @@ def print_gates(gates: list[dict], console: Console) -> None:
         result = GateResult(**gate)
         mark = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
         console.print(f"gate {mark} {result.describe()}")
+
+
+VERDICT_MARKS = {
+    "significantly lower": "[green]▼ lower[/green]",
+    "significantly higher": "[red]▲ higher[/red]",
+    "no detectable difference": "[dim]≈ same[/dim]",
+}
+
+
+def _verdict(test: dict | None) -> str:
+    if test is None:
+        return "[blue]baseline[/blue]"
+    return VERDICT_MARKS.get(test["verdict"], "[dim]not tested[/dim]")
+
+
+def print_comparison(comparison: dict, console: Console) -> None:
+    """The comparison in the terminal: protection with verdicts and the workload against
+    the baseline, then the configurations' names; report.html has the rest."""
+    partial = " (PARTIAL)" if comparison["status"] != "completed" else ""
+    table = Table(title=f"comparison{partial}", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("#", justify="right")
+    table.add_column("slip-through (95%)", no_wrap=True)
+    table.add_column("vs baseline")
+    table.add_column("minutes down per shift", justify="right")
+    table.add_column("vs baseline")
+    table.add_column("decisions per operator hour", justify="right")
+    for i, e in enumerate(comparison["configurations"]):
+        slip = e["protected_slip_through"]
+        vs = e["vs_baseline"]
+        ratio = vs and vs["cost_ratio"]["decisions_per_operator_hour"]
+        if slip["rate"] is not None and slip["zero_events"]:
+            rate = f"< {percent(slip['ci95'][1])} (no slips)"
+        else:
+            rate = format_rate(slip, slip["trials"])
+        table.add_row(
+            f"#{i + 1}",
+            rate,
+            _verdict(vs and vs["protected_slip_through"]),
+            _num(e["per_shift"]["exposure_minutes"]["mean"], 2),
+            _verdict(vs and vs["exposure_minutes_per_shift"]),
+            _num(e["decisions_per_operator_hour"]) + (f" (x{ratio:.2f})" if ratio else ""),
+        )
+    console.print(table)
+    for i, e in enumerate(comparison["configurations"]):
+        console.print(f"  #{i + 1} {e['name']}", highlight=False)
+    console.print(
+        "  ▼/▲: significantly lower/higher than the baseline (Holm-adjusted, 5%); "
+        "≈: no detectable difference",
+        style="dim",
+    )

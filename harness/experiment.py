@@ -203,7 +203,7 @@ class Gate(Settings):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in METRIC_PATHS:
-            raise ValueError(f"unknown metric {value!r}{_suggest(value, METRIC_PATHS)}")
+            raise ValueError(f"unknown metric {value!r}{suggest(value, METRIC_PATHS)}")
         return value
 
     @model_validator(mode="after")
@@ -331,8 +331,18 @@ def set_key(raw: dict[str, Any], dotted: str, value: Any, where: str) -> None:
             raise BadInput(f"{where}: {'.'.join(parts[:depth])} is a value, not a table")
 
 
+COMPARISON_TABLES = ("matrix", "configurations", "compare")
+"""Top-level tables of a comparison file (`harness compare`), not of one experiment."""
+
+
 def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] = ()) -> Experiment:
     where = _blame(source, overrides)
+    for table in COMPARISON_TABLES:
+        if table in raw:
+            raise BadInput(
+                f"{where(table)}: {table}: this file compares several configurations; "
+                "run it with `harness compare`"
+            )
     _check_keys(raw, Experiment, (), where)
     try:
         return Experiment.model_validate(raw)
@@ -356,6 +366,35 @@ def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] =
         raise BadInput(f"{where('')}: {message}") from None
 
 
+def experiment_keys(raw: dict[str, Any]) -> list[str]:
+    """Every dotted key `set_key` can give a value in `raw`: the schema's tables and values,
+    with list entries (operators, faults, gates) indexed as `raw` has them."""
+    keys: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str, data: Any) -> None:
+        for name, field in model.model_fields.items():
+            here = f"{prefix}{name}"
+            keys.append(here)
+            value = data.get(name) if isinstance(data, dict) else None
+            for index, item, sub in _submodels(field.annotation, value):
+                if index is None:
+                    walk(sub, f"{here}.", item)
+                else:
+                    walk(sub, f"{here}.{index}.", item)
+            if isinstance(value, list):
+                keys.extend(f"{here}.{i}" for i in range(len(value)))
+
+    walk(Experiment, "", raw)
+    return keys
+
+
+def check_key(raw: dict[str, Any], dotted: str, where: str) -> None:
+    """Refuse a dotted key that is not a key of the experiment, suggesting the closest."""
+    keys = experiment_keys(raw)
+    if dotted not in keys:
+        raise BadInput(f"{where}: {dotted!r} is not an experiment key{suggest(dotted, keys)}")
+
+
 # --- error helpers -----------------------------------------------------------------------
 
 _ABSENT = object()
@@ -374,7 +413,8 @@ def _blame(source: str, overrides: typing.Sequence[str]) -> typing.Callable[[str
     return where
 
 
-def _suggest(word: str, options: typing.Iterable[str]) -> str:
+def suggest(word: str, options: typing.Iterable[str]) -> str:
+    """'; did you mean X?' for the closest option, or nothing when none is close."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -389,7 +429,7 @@ def _check_keys(data: Any, model: type[BaseModel], path: tuple, where) -> None:
         if key not in fields:
             allowed = ", ".join(fields)
             raise BadInput(
-                f"{where(here)}: unknown key {here!r}{_suggest(key, fields)} "
+                f"{where(here)}: unknown key {here!r}{suggest(key, fields)} "
                 f"(allowed here: {allowed})"
             )
         for index, item, sub in _submodels(fields[key].annotation, value):

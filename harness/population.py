@@ -3,6 +3,7 @@ protected accounts at the top. Built once per experiment and shared by its repli
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
@@ -30,7 +31,10 @@ class Population:
         return self.accounts[account_id].handle
 
 
+@functools.lru_cache(maxsize=4)
 def build_population(spec: PopulationSpec, seed: int) -> Population:
+    """The population of `spec` and `seed`. Cached: the configurations of a comparison share
+    one population (it is immutable), so it is built once."""
     fake = Faker("en_US")
     fake.seed_instance(seed)
     rng = random.Random(f"{seed}:population")

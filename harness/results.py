@@ -5,6 +5,7 @@ results/<experiment>-<timestamp>/
   manifest.json        version, seed, git revision, Python, command, status
   summary.json         pooled metrics with 95% intervals, gates, fault schedule
   replications.csv     one row per replication
+  outages.csv          one row per protected-account outage: when it began, how long it lasted
   histories/replication-NNNN.jsonl   full histories of the first replications
 """
 
@@ -56,6 +57,10 @@ class RunFolder:
 
     def read_json(self, name: str) -> dict:
         return json.loads((self.path / name).read_text(encoding="utf-8"))
+
+    def read_table(self, name: str) -> list[dict[str, str]]:
+        with (self.path / name).open(newline="", encoding="utf-8") as rows:
+            return list(csv.DictReader(rows))
 
     def start_table(self, name: str, columns: Iterable[str]) -> None:
         with (self.path / name).open("w", newline="", encoding="utf-8") as out:

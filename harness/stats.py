@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy.stats import beta, fisher_exact, wilcoxon
+from scipy.stats import beta, fisher_exact, t, wilcoxon
 
 CONFIDENCE = 0.95
 
@@ -51,17 +51,35 @@ def describe(values: Sequence[float]) -> dict:
     }
 
 
+def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> dict:
+    """Mean of a sample with its Student-t interval (None where the sample is too small).
+
+    Used for per-shift quantities (minutes down, escalations): replications are independent
+    shifts, so their mean is close to normal at the sample sizes experiments use.
+    """
+    n = len(values)
+    if n == 0:
+        return {"mean": None, "ci95": None}
+    mean = sum(values) / n
+    if n == 1:
+        return {"mean": mean, "ci95": None}
+    sd = math.sqrt(sum((x - mean) ** 2 for x in values) / (n - 1))
+    half = float(t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    return {"mean": mean, "ci95": [mean - half, mean + half]}
+
+
 def format_rate(entry: dict, trials: int) -> str:
     """'1.23% [0.98%, 1.51%]', or '< 0.032% (95% upper bound, 0 of 9,412)' for no events."""
     if entry["rate"] is None:
         return "no trials"
     high = entry["ci95"][1]
     if entry["zero_events"]:
-        return f"< {_pct(high)} (95% upper bound, 0 of {trials:,})"
-    return f"{_pct(entry['rate'])} [{_pct(entry['ci95'][0])}, {_pct(high)}]"
+        return f"< {percent(high)} (95% upper bound, 0 of {trials:,})"
+    return f"{percent(entry['rate'])} [{percent(entry['ci95'][0])}, {percent(high)}]"
 
 
-def _pct(x: float) -> str:
+def percent(x: float) -> str:
+    """A share as a percentage with the digits that matter: '1.8%', '0.052%'."""
     value = 100 * x
     if value == 0:
         return "0%"

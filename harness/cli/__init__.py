@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import run
+from . import compare, report, run
 
-COMMANDS = (run,)
+COMMANDS = (run, compare, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

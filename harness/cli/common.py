@@ -26,6 +26,11 @@ def count(minimum: int) -> Callable[[str], int]:
 
 def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
+    add_override_arguments(parser)
+
+
+def add_override_arguments(parser: argparse.ArgumentParser) -> None:
+    """--set and --out, which every command that takes an experiment file takes."""
     parser.add_argument(
         "--set",
         dest="overrides",

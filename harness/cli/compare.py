@@ -1,0 +1,105 @@
+"""`harness compare`: run an experiment under several configurations, or compare finished
+runs, and write a comparison folder with report.html."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from ..compare import compare_folders, run_matrix
+from ..console import print_comparison
+from ..errors import BadInput
+from ..matrix import load_comparison, toml_value
+from ..results import RunFolder
+from .common import add_override_arguments, count, progress_bar
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare safeguard configurations (a [matrix] file, or finished run folders)",
+        description="Run every configuration of a comparison file ([matrix] and/or "
+        "[[configurations]]) with the same seeds, or compare finished run folders (the first "
+        "is the baseline), and write comparison.json, comparison.csv and a self-contained "
+        "report.html. Exit codes: 0 ok, 2 bad input, 130 interrupted (partial comparison "
+        "written).",
+    )
+    p.add_argument(
+        "targets",
+        nargs="+",
+        metavar="EXPERIMENT.toml | RUN_DIR",
+        help="a comparison file, or two or more run folders",
+    )
+    add_override_arguments(p)
+    p.add_argument("--replications", type=count(1), metavar="N", help="override the file's")
+    p.add_argument(
+        "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the file and list the configurations without running them",
+    )
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.targets]
+    out, err = Console(), Console(stderr=True)
+    if len(paths) > 1 or paths[0].is_dir():
+        return _compare_runs(args, paths, out, err)
+    extra = [f"experiment.replications={args.replications}"] if args.replications else []
+    plan = load_comparison(paths[0], [*args.overrides, *extra])
+    if args.dry_run:
+        for i, c in enumerate(plan.configurations):
+            mark = "  (baseline)" if i == plan.baseline else ""
+            print(f"#{i + 1} {c.name}{mark}")
+            for key, value in c.values:
+                print(f"    {key} = {toml_value(value)}")
+        return 0
+    folder = RunFolder.create(plan.name, args.out)
+    total = plan.configurations[0].experiment.experiment.replications
+    with progress_bar(err) as bar:
+        tasks = [
+            bar.add_task(_short(f"#{i + 1} {c.name}"), total=total, start=False)
+            for i, c in enumerate(plan.configurations)
+        ]
+        comparison = run_matrix(
+            plan,
+            folder,
+            jobs=args.jobs,
+            on_start=lambda i: bar.start_task(tasks[i]),
+            on_progress=lambda i, n: bar.advance(tasks[i], n),
+        )
+    return _finish(comparison, folder, out, err)
+
+
+def _compare_runs(args: argparse.Namespace, paths: list[Path], out: Console, err: Console) -> int:
+    for path in paths:
+        if not path.is_dir():
+            raise BadInput(f"{path}: no such run folder (give one comparison file or run folders)")
+    if args.overrides or args.replications or args.dry_run:
+        raise BadInput(
+            "--set, --replications and --dry-run apply to a comparison file, not to run folders"
+        )
+    if len(paths) < 2:
+        raise BadInput(
+            f"{paths[0]}: give two or more run folders (harness report RUN_DIR reports one)"
+        )
+    folder = RunFolder.create("compare", args.out)
+    return _finish(compare_folders(paths, folder), folder, out, err)
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _finish(comparison: dict, folder: RunFolder, out: Console, err: Console) -> int:
+    print_comparison(comparison, out)
+    err.print(f"report: {folder.path / 'report.html'}")
+    if comparison["status"] != "completed":
+        err.print(f"[yellow]interrupted: partial comparison in {folder.path}[/yellow]")
+        return 130
+    return 0

@@ -1,0 +1,30 @@
+"""`harness report DIR`: rebuild report.html of a comparison or run folder from its files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from ..compare import report_folder
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write report.html for a finished run or comparison folder",
+        description="Rebuild report.html (and, for a comparison folder, comparison.json and "
+        "comparison.csv) from the folder's files, without running anything. A run folder "
+        "gets a report of its one configuration. Exit codes: 0 ok, 2 bad input.",
+    )
+    p.add_argument("folder", metavar="RUN_DIR", help="a run folder or a comparison folder")
+    p.add_argument("--png", action="store_true", help="also write the charts as charts/<name>.png")
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    path = Path(args.folder)
+    kind, _ = report_folder(path, png=args.png)
+    Console(stderr=True).print(f"{kind} report: {path / 'report.html'}")
+    return 0

@@ -1,0 +1,170 @@
+"""Comparisons from file or run folders to a comparison folder: the composition `harness
+compare` and `harness report` perform.
+
+<out>/
+  matrix.toml                the comparison file as given (`harness compare FILE` only)
+  manifest.json              version, command, status, the baseline and each configuration's
+                             run folder
+  configurations/NN-<name>/  one ordinary run folder per configuration
+  comparison.json            each configuration's metrics and tests against the baseline
+  comparison.csv             the same, one row per configuration
+  report.html                the self-contained report
+
+Everything after the runs is computed from the run folders alone, so `harness report`
+rebuilds the same files from a finished (or interrupted) comparison without running anything.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .comparison import RunData, check_comparable, compare, name_runs, read_run, write_files
+from .errors import BadInput
+from .matrix import Comparison
+from .report import render, write_pngs
+from .results import RunFolder, manifest
+from .run import run_sim
+
+KIND = "comparison"
+
+
+def run_matrix(
+    plan: Comparison,
+    folder: RunFolder,
+    *,
+    jobs: int | None = None,
+    on_start: Callable[[int], None] = lambda index: None,
+    on_progress: Callable[[int, int], None] = lambda index, n: None,
+) -> dict:
+    """Run every configuration (the baseline first) into its own run folder, then compare.
+
+    Ctrl-C stops after the configuration that was running; the comparison covers what
+    finished and says it is partial.
+    """
+    listing = [
+        {"name": c.name, "folder": f"configurations/{c.slug(i)}"}
+        for i, c in enumerate(plan.configurations)
+    ]
+    folder.write_text("matrix.toml", Path(plan.source).read_text(encoding="utf-8"))
+    info = plan.configurations[0].experiment.experiment
+    about = manifest(
+        kind=KIND,
+        name=plan.name,
+        seed=info.seed,
+        replications=info.replications,
+        jobs=jobs,
+        baseline=plan.configurations[plan.baseline].name,
+        configurations=listing,
+        status="running",
+    )
+    folder.write_json("manifest.json", about)
+    order = [plan.baseline, *(i for i in range(len(listing)) if i != plan.baseline)]
+    status = "completed"
+    try:
+        for index in order:
+            on_start(index)
+            summary = run_sim(
+                plan.configurations[index].experiment,
+                RunFolder(folder.path / listing[index]["folder"]),
+                jobs=jobs,
+                on_progress=lambda n, index=index: on_progress(index, n),
+                configuration=listing[index]["name"],
+            )
+            if summary["status"] != "completed":
+                status = "interrupted"
+                break
+    except KeyboardInterrupt:
+        status = "interrupted"
+    comparison = report_comparison(folder)
+    about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    folder.write_json("manifest.json", about)
+    return comparison
+
+
+def compare_folders(paths: Sequence[Path], folder: RunFolder) -> dict:
+    """Compare finished run folders (the first is the baseline) into `folder`."""
+    runs = name_runs(list(paths))
+    check_comparable(runs)
+    listing = [{"name": run.name, "folder": _locate(run.path, folder.path)} for run in runs]
+    about = manifest(
+        kind=KIND,
+        name=KIND,
+        seed=runs[0].summary["seed"],
+        baseline=runs[0].name,
+        configurations=listing,
+        status="completed",
+    )
+    folder.write_json("manifest.json", about)
+    return report_comparison(folder)
+
+
+def _locate(path: Path, root: Path) -> str:
+    """A run folder as the comparison records it: relative when inside the comparison
+    folder (so the two move together), absolute otherwise."""
+    path, root = path.resolve(), root.resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def report_comparison(folder: RunFolder, png: bool = False) -> dict:
+    """(Re)write comparison.json, comparison.csv and report.html of a comparison folder
+    from its configurations' run folders."""
+    about = folder.read_json("manifest.json")
+    runs: list[RunData] = []
+    not_run: list[str] = []
+    for item in about["configurations"]:
+        path = folder.path / item["folder"]
+        if (path / "summary.json").is_file():
+            runs.append(read_run(path, item["name"]))
+        else:
+            not_run.append(item["name"])
+    if not runs:
+        raise BadInput(f"{folder.path}: no configuration finished, so there is nothing to report")
+    check_comparable(runs)
+    names = [run.name for run in runs]
+    baseline = names.index(about["baseline"]) if about["baseline"] in names else None
+    complete = not not_run and all(run.summary["status"] == "completed" for run in runs)
+    comparison = {
+        "status": "completed" if complete else "partial",
+        "not_run": not_run,
+        **compare(runs, baseline),
+    }
+    folders = {item["name"]: item["folder"] for item in about["configurations"]}
+    for entry in comparison["configurations"]:
+        entry["folder"] = folders[entry["name"]]
+    write_files(folder, comparison)
+    _write_report(folder, comparison, runs, f"Safeguard comparison: {about['name']}", png)
+    return comparison
+
+
+def report_run(folder: RunFolder, png: bool = False) -> dict:
+    """report.html of a single run folder: a comparison of one configuration."""
+    run = read_run(folder.path)
+    comparison = {
+        "status": "completed" if run.summary["status"] == "completed" else "partial",
+        "not_run": [],
+        **compare([run], None),
+    }
+    _write_report(folder, comparison, [run], f"Run report: {run.name}", png)
+    return comparison
+
+
+def report_folder(path: Path, png: bool = False) -> tuple[str, dict]:
+    """Rebuild the report of a comparison folder or a run folder; which one it was."""
+    if not path.is_dir():
+        raise BadInput(f"{path}: no such folder")
+    folder = RunFolder(path)
+    if (path / "manifest.json").is_file() and folder.read_json("manifest.json").get("kind") == KIND:
+        return KIND, report_comparison(folder, png)
+    if (path / "summary.json").is_file():
+        return "run", report_run(folder, png)
+    raise BadInput(f"{path}: not a run folder or a comparison folder (no summary.json)")
+
+
+def _write_report(
+    folder: RunFolder, comparison: dict, runs: list[RunData], title: str, png: bool
+) -> None:
+    folder.write_text("report.html", render(comparison, runs, title))
+    if png:
+        write_pngs(folder.path, comparison, runs)

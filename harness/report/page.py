@@ -1,0 +1,379 @@
+"""report.html: one self-contained page (inline CSS and SVG, no scripts, no network) that a
+person can pick a configuration from: what each protects, what it costs, which differences
+are real, when faults were active, and exactly what was run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from ..comparison import COSTS, TRADEOFFS, RunData
+from ..experiment import ExperimentInfo
+from ..stats import format_rate, percent
+from . import charts
+
+COST_TITLES = {
+    "escalations": "escalations per shift",
+    "requeued": "requeued per shift",
+    "queue_wait_p95_minutes": "queue wait p95 (minutes)",
+    "decisions_per_operator_hour": "decisions per operator hour",
+    "wrongful_actions": "wrongful actions per shift",
+    "missed_violations": "missed violations per shift",
+}
+TRADEOFF_TITLES = {
+    "decisions_per_operator_hour": "reviewer workload: decisions per operator hour",
+    "queue_wait_p95_minutes": "queue wait p95 (minutes)",
+}
+VERDICT_CLASS = {
+    "significantly lower": "lower",
+    "significantly higher": "higher",
+    "no detectable difference": "same",
+}
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
+max-width:1180px;margin:2em auto;padding:0 1.2em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #d0d7de}
+.meta{color:#57606a}.banner{background:#fff8c5;border:1px solid #d4a72c;padding:.6em 1em}
+table{border-collapse:collapse;margin:.8em 0;font-size:13px}
+th,td{border-bottom:1px solid #d0d7de;padding:.35em .6em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}
+.lower{color:#1a7f37;font-weight:600}.higher{color:#cf222e;font-weight:600}
+.same{color:#57606a}.base{color:#0969da;font-weight:600}
+.ratio{display:block;font-size:12px;color:#57606a}.ratio.up{color:#9a6700;font-weight:600}
+.ratio.double{color:#cf222e;font-weight:700}
+.front{font-weight:700}figure{margin:1.5em 0}figcaption{color:#57606a;max-width:60em}
+pre{background:#f6f8fa;padding:.8em;overflow:auto;font-size:12px}
+details{margin:.4em 0}summary{cursor:pointer}svg{max-width:100%;height:auto}
+"""
+
+
+def render(comparison: dict, runs: Sequence[RunData], title: str) -> str:
+    """The whole page, from a comparison and the run folders it compares."""
+    entries = comparison["configurations"]
+    shift = shift_of(runs[0])
+    sections = [
+        _header(comparison, runs, title),
+        _glance(comparison) if comparison["baseline"] and len(entries) > 1 else "",
+        _protection_table(comparison),
+        _cost_table(comparison),
+        *(_figure(*figure) for figure in figures(entries, runs, shift)),
+        _experiments(comparison, runs),
+        _method(comparison),
+    ]
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(s for s in sections if s)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def figures(entries: Sequence[dict], runs: Sequence[RunData], shift: float) -> list[tuple]:
+    """(anchor, title, figure, caption) for every chart of the report."""
+    return [
+        (
+            "chart-slip-through",
+            "Protected slip-through",
+            charts.slip_chart(entries),
+            "Each configuration's slip-through rate with its 95% Clopper-Pearson interval. "
+            "Where no protected account slipped through, the rate is only bounded: the bar "
+            "marks the 95% upper bound and the arrow points toward zero. Colours give the "
+            "verdict against the baseline (dotted line).",
+        ),
+        (
+            "chart-exposure",
+            "Exposure: how long protected accounts stayed down",
+            charts.exposure_chart(entries, runs),
+            "Every outage of a protected account, per configuration: the box spans the middle "
+            f"half, the line is the median; up to {charts.POINTS_SHOWN} outages are drawn as "
+            "points. Colours give the verdict of the paired test on minutes down per shift.",
+        ),
+        (
+            "chart-tradeoff",
+            "Protection against cost",
+            charts.tradeoff_chart(entries, [(c, TRADEOFF_TITLES[c]) for c in TRADEOFFS]),
+            "Slip-through (lower is safer) against what a configuration costs (further left "
+            "is cheaper). Filled points joined by the dashed line are the Pareto front: no "
+            "other configuration is both safer and cheaper on that cost. Numbers are the "
+            "table's.",
+        ),
+        (
+            "chart-timeline",
+            "Fault timeline",
+            charts.timeline_chart(entries, runs, shift),
+            "When protected accounts went down during the shift (outage starts over every "
+            "replication) and, shaded, when each configuration's faults were active.",
+        ),
+    ]
+
+
+def shift_of(run: RunData) -> float:
+    """The shift length in seconds, from the run's resolved experiment."""
+    return ExperimentInfo.model_validate(run.experiment["experiment"]).shift
+
+
+# --- formatting --------------------------------------------------------------------------
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:,.{digits}f}"
+
+
+def mean_ci(metric: dict) -> str:
+    if metric["mean"] is None:
+        return "-"
+    if metric["ci95"] is None:
+        return number(metric["mean"])
+    low, high = metric["ci95"]
+    return f"{number(metric['mean'])} [{number(max(low, 0.0))}, {number(high)}]"
+
+
+def p_value(p: float | None) -> str:
+    if p is None:
+        return ""
+    return "p < 0.0001" if p < 0.0001 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def verdict(test: dict | None) -> str:
+    if test is None:
+        return '<span class="base">baseline</span>'
+    text = test["verdict"] or "not tested"
+    css = VERDICT_CLASS.get(text, "same")
+    detail = f" ({p_value(test['p_adjusted'])})" if test["p_adjusted"] is not None else ""
+    return f'<span class="{css}">{escape(text)}</span>{escape(detail)}'
+
+
+def ratio(value: float | None, base_value: float | None, r: float | None) -> str:
+    """'×1.9' against the baseline; highlighted from ×1.25, loud from ×2."""
+    if base_value is None or value is None:
+        return ""
+    if r is None:
+        return '<span class="ratio">baseline 0</span>' if value else ""
+    css = "ratio double" if r >= 2 else "ratio up" if r >= 1.25 else "ratio"
+    return f'<span class="{css}">×{r:.2f} baseline</span>'
+
+
+def _name(index: int, entry: dict, comparison: dict) -> str:
+    """The # and name cells; bold when the configuration is on a Pareto front."""
+    notes = []
+    if entry["name"] == comparison["baseline"]:
+        notes.append('<span class="base">(baseline)</span>')
+    if entry["status"] != "completed":
+        notes.append(f"<em>({escape(entry['status'])})</em>")
+    css = ' class="front"' if any(entry.get("pareto", {}).values()) else ""
+    name = " ".join([escape(entry["name"]), *notes])
+    return f"<td>#{index + 1}</td><td{css}>{name}</td>"
+
+
+# --- sections ----------------------------------------------------------------------------
+
+
+def _header(comparison: dict, runs: Sequence[RunData], title: str) -> str:
+    first = runs[0]
+    entries = comparison["configurations"]
+    replications = sorted({e["replications"]["requested"] for e in entries})
+    line = (
+        f"{len(entries)} configuration{'s' if len(entries) != 1 else ''} × "
+        f"{' / '.join(f'{r:,}' for r in replications)} replications · seed "
+        f"{first.summary['seed']} · mode {first.summary['mode']} · harness "
+        f"{first.manifest.get('version', '?')}"
+    )
+    if comparison["baseline"]:
+        line += (
+            f" · baseline: #1 {comparison['baseline']}"
+            if entries[0]["name"] == comparison["baseline"]
+            else f" · baseline: {comparison['baseline']}"
+        )
+    banner = ""
+    if comparison["status"] != "completed":
+        missing = comparison["not_run"]
+        partial = [e["name"] for e in entries if e["status"] != "completed"]
+        detail = "; ".join(
+            [f"partial: {', '.join(partial)}"] * bool(partial)
+            + [f"not run: {', '.join(missing)}"] * bool(missing)
+        )
+        banner = (
+            f'<p class="banner"><strong>Partial result</strong>: the run was interrupted '
+            f"({escape(detail)}). Figures cover only the replications that finished.</p>"
+        )
+    return f'<h1>{escape(title)}</h1>\n<p class="meta">{escape(line)}</p>\n{banner}'
+
+
+def _glance(comparison: dict) -> str:
+    """What a person picking a configuration needs first: which are safer than the
+    baseline beyond luck, and which are worth their cost (the Pareto front)."""
+    entries = comparison["configurations"]
+    index = {e["name"]: i for i, e in enumerate(entries)}
+
+    def names(selected: list[dict]) -> str:
+        return ", ".join(f"#{index[e['name']] + 1} {escape(e['name'])}" for e in selected) or "none"
+
+    def said(verdict_text: str, *tests: str) -> list[dict]:
+        return [
+            e
+            for e in entries
+            if e["vs_baseline"]
+            and any(e["vs_baseline"][t]["verdict"] == verdict_text for t in tests)
+        ]
+
+    slip, exposure = "protected_slip_through", "exposure_minutes_per_shift"
+    items = [
+        "<li><strong>Safer than the baseline</strong> (slip-through significantly lower): "
+        f"{names(said('significantly lower', slip))}.</li>",
+        "<li><strong>Less exposure</strong> (minutes down per shift significantly lower): "
+        f"{names(said('significantly lower', exposure))}.</li>",
+        "<li><strong>Worse than the baseline</strong> (slip-through or minutes down "
+        f"significantly higher): {names(said('significantly higher', slip, exposure))}.</li>",
+    ]
+    for cost in TRADEOFFS:
+        front = sorted(
+            (e for e in entries if e["pareto"][cost]),
+            key=lambda e: e["protected_slip_through"]["rate"],
+        )
+        described = "; ".join(
+            f"#{index[e['name']] + 1} {escape(e['name'])}: slip-through "
+            f"{escape(_rate(e))}, {escape(COST_TITLES[cost])} {number(e[cost])}"
+            for e in front
+        )
+        items.append(
+            f"<li><strong>Pareto front on {escape(COST_TITLES[cost])}</strong> (no other "
+            f"configuration is both safer and cheaper), safest first: {described or 'none'}.</li>"
+        )
+    return "<h2>At a glance</h2>\n<ul>\n" + "\n".join(items) + "\n</ul>"
+
+
+def _rate(entry: dict) -> str:
+    slip = entry["protected_slip_through"]
+    if slip["rate"] is None:
+        return "no trials"
+    return f"< {percent(slip['ci95'][1])}" if slip["zero_events"] else percent(slip["rate"])
+
+
+def _protection_table(comparison: dict) -> str:
+    rows = []
+    for i, e in enumerate(comparison["configurations"]):
+        slip, incident = e["protected_slip_through"], e["shift_incident_probability"]
+        outages = e["outage_minutes"]
+        vs = e["vs_baseline"]
+        rows.append(
+            "<tr>"
+            + _name(i, e, comparison)
+            + f'<td class="num">{escape(format_rate(slip, slip["trials"]))}<span class="ratio">'
+            f"{slip['slips']:,} of {slip['trials']:,} trials</span></td>"
+            + f"<td>{verdict(vs and vs['protected_slip_through'])}</td>"
+            + f'<td class="num">{escape(format_rate(incident, incident["shifts"]))}</td>'
+            + f'<td class="num">{escape(mean_ci(e["per_shift"]["exposure_minutes"]))}</td>'
+            + f"<td>{verdict(vs and vs['exposure_minutes_per_shift'])}</td>"
+            + f'<td class="num">{outages["count"]:,}<span class="ratio">p95 '
+            f"{number(outages['p95'], 1)} min, {outages['unrestored']:,} unrestored</span></td>"
+            + "</tr>"
+        )
+    head = (
+        "<tr><th>#</th><th>configuration</th><th>protected slip-through (95% interval)</th>"
+        "<th>vs baseline</th><th>shift incident probability</th>"
+        "<th>minutes down per shift (95% interval)</th><th>vs baseline</th><th>outages</th></tr>"
+    )
+    return (
+        "<h2>Protection</h2>\n<p>Lower is safer. A verdict is <em>significant</em> only when "
+        "the Holm-adjusted p-value is under 0.05; otherwise the data cannot tell the "
+        "configuration from the baseline. Names in bold are on a Pareto front (see the chart "
+        "below).</p>\n"
+        f'<table id="protection">\n{head}\n' + "\n".join(rows) + "\n</table>"
+    )
+
+
+def _cost_table(comparison: dict) -> str:
+    entries = comparison["configurations"]
+    base = next((e for e in entries if e["name"] == comparison["baseline"]), None)
+    rows = []
+    for i, e in enumerate(entries):
+        cells = []
+        ratios = (e["vs_baseline"] or {}).get("cost_ratio", {})
+        for cost in COSTS:
+            value = e[cost]
+            shown = mean_ci(value) if isinstance(value, dict) else number(value)
+            base_value = None if base is None or base is e else _point(base[cost])
+            cells.append(
+                f'<td class="num">{escape(shown)}'
+                f"{ratio(_point(value), base_value, ratios.get(cost))}</td>"
+            )
+        rows.append("<tr>" + _name(i, e, comparison) + "".join(cells) + "</tr>")
+    head = (
+        "<tr><th>#</th><th>configuration</th>"
+        + "".join(f"<th>{escape(COST_TITLES[c])}</th>" for c in COSTS)
+        + "</tr>"
+    )
+    return (
+        "<h2>Cost</h2>\n<p>What each configuration costs the operation, per shift with a 95% "
+        "interval where it is a mean over shifts, and as a multiple of the baseline "
+        "(highlighted from ×1.25, in red from ×2).</p>\n"
+        f'<table id="cost">\n{head}\n' + "\n".join(rows) + "\n</table>"
+    )
+
+
+def _point(metric: dict | float | None) -> float | None:
+    return metric["mean"] if isinstance(metric, dict) else metric
+
+
+def _figure(anchor: str, title: str, figure, caption: str) -> str:
+    return (
+        f'<h2>{escape(title)}</h2>\n<figure id="{anchor}">\n{charts.to_svg(figure)}\n'
+        f"<figcaption>{escape(caption)}</figcaption>\n</figure>"
+    )
+
+
+def _experiments(comparison: dict, runs: Sequence[RunData]) -> str:
+    parts = ["<h2>Resolved experiments</h2>"]
+    if comparison["baseline"] and len(runs) > 1:
+        parts.append(
+            "<p>How each configuration differs from the baseline; every key not listed is "
+            "the same. The full resolved experiment of each follows.</p>"
+        )
+        rows = []
+        for i, e in enumerate(comparison["configurations"]):
+            for key, (theirs, ours) in e["differs_from_baseline"].items():
+                rows.append(
+                    f"<tr><td>#{i + 1}</td><td><code>{escape(key)}</code></td>"
+                    f"<td>{escape(_plain(theirs))}</td><td>{escape(_plain(ours))}</td></tr>"
+                )
+        parts.append(
+            '<table id="differences"><tr><th>#</th><th>key</th><th>baseline</th>'
+            "<th>this configuration</th></tr>\n" + "\n".join(rows) + "\n</table>"
+        )
+    for i, run in enumerate(runs):
+        parts.append(
+            f"<details{' open' if len(runs) == 1 else ''}><summary>#{i + 1} "
+            f"{escape(run.name)}: experiment.toml</summary>\n"
+            f"<pre>{escape(run.experiment_toml)}</pre></details>"
+        )
+    return "\n".join(parts)
+
+
+def _plain(value: object) -> str:
+    return "(absent)" if value is None else str(value)
+
+
+def _method(comparison: dict) -> str:
+    tests = comparison["tests"]
+    return (
+        "<h2>Method</h2>\n<ul>\n"
+        "<li>Rates carry 95% Clopper-Pearson intervals; with no events the rate is given as "
+        "its one-sided 95% upper bound, never as 0%. Per-shift means carry Student-t "
+        "intervals over replications.</li>\n"
+        "<li>Every configuration ran the same replication seeds, so replication i saw the "
+        "same reports in each (common random numbers) and differences come from the "
+        "configuration, not from luck.</li>\n"
+        f"<li>Slip-through against the baseline: {escape(tests['protected_slip_through'])}. "
+        f"Minutes down per shift: {escape(tests['exposure_minutes_per_shift'])}. "
+        f"{escape(tests['adjustment'])}.</li>\n"
+        "<li>The Pareto front uses point estimates; read it with the intervals beside it.</li>\n"
+        "</ul>"
+    )
