@@ -144,7 +144,7 @@ def report_run(folder: RunFolder, png: bool = False) -> dict:
     comparison = {
         "status": "completed" if run.summary["status"] == "completed" else "partial",
         "not_run": [],
-        **compare([run], None),
+        **compare([run], 0),
     }
     _write_report(folder, comparison, [run], f"Run report: {run.name}", png)
     return comparison

@@ -157,6 +157,7 @@ def compare(runs: list[RunData], baseline: int | None) -> dict:
     base = runs[baseline] if baseline is not None else None
     tests: list[dict] = []
     for run, entry in zip(runs, entries, strict=True):
+        entry["baseline"] = run is base
         if base is None or run is base:
             entry["vs_baseline"] = None
             continue
@@ -342,7 +343,7 @@ def csv_rows(comparison: dict) -> list[list]:
         rows.append(
             [
                 e["name"],
-                int(e["name"] == comparison["baseline"]),
+                int(e["baseline"]),
                 e["status"],
                 e["replications"]["completed"],
                 slip["slips"],

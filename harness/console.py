@@ -83,10 +83,11 @@ VERDICT_MARKS = {
 }
 
 
-def _verdict(test: dict | None) -> str:
-    if test is None:
+def _verdict(entry: dict, test: str) -> str:
+    if entry["baseline"]:
         return "[blue]baseline[/blue]"
-    return VERDICT_MARKS.get(test["verdict"], "[dim]not tested[/dim]")
+    vs = entry["vs_baseline"]
+    return VERDICT_MARKS.get(vs and vs[test]["verdict"], "[dim]not tested[/dim]")
 
 
 def print_comparison(comparison: dict, console: Console) -> None:
@@ -111,9 +112,9 @@ def print_comparison(comparison: dict, console: Console) -> None:
         table.add_row(
             f"#{i + 1}",
             rate,
-            _verdict(vs and vs["protected_slip_through"]),
+            _verdict(e, "protected_slip_through"),
             _num(e["per_shift"]["exposure_minutes"]["mean"], 2),
-            _verdict(vs and vs["exposure_minutes_per_shift"]),
+            _verdict(e, "exposure_minutes_per_shift"),
             _num(e["decisions_per_operator_hour"]) + (f" (x{ratio:.2f})" if ratio else ""),
         )
     console.print(table)

@@ -29,6 +29,7 @@ VERDICT_COLORS = {
     "no detectable difference": "#6e7781",
 }
 FAULT_COLORS = ("#d4a72c", "#a475f9", "#fa7a18", "#4ac26b")
+LABEL_OFFSETS = ((7, 3), (7, -11), (-24, 3), (-24, -11))  # points; neighbours' labels differ
 POINTS_SHOWN = 300  # per configuration in the exposure strip; the box covers every outage
 STYLE = {
     "font.size": 9,
@@ -65,11 +66,19 @@ def label(index: int, name: str, width: int = 44) -> str:
     return "\n".join(lines)
 
 
-def verdict_color(entry: dict, test: str) -> str:
+def verdict_key(entry: dict, test: str) -> str:
+    """'baseline', a test's verdict, or 'not tested' (no baseline to test against)."""
+    if entry["baseline"]:
+        return "baseline"
     vs = entry["vs_baseline"]
-    if vs is None:
+    return vs[test]["verdict"] if vs is not None and vs[test]["verdict"] else "not tested"
+
+
+def verdict_color(entry: dict, test: str) -> str:
+    key = verdict_key(entry, test)
+    if key == "baseline":
         return BASELINE_COLOR
-    return VERDICT_COLORS.get(vs[test]["verdict"], VERDICT_COLORS["no detectable difference"])
+    return VERDICT_COLORS.get(key, VERDICT_COLORS["no detectable difference"])
 
 
 def _rows(entries: Sequence[dict]) -> tuple[list[str], list[float], float]:
@@ -114,7 +123,7 @@ def slip_chart(entries: Sequence[dict]) -> Figure:
     left = min(positive) / 3 if scale == "log" and positive else 0.0
     right = max(highs) * (3 if scale == "log" else 1.35) if highs else 1.0
     ax.set_xlim(left, right)
-    base = next((e for e in entries if e["vs_baseline"] is None), None)
+    base = next((e for e in entries if e["baseline"]), None)
     if base is not None and base["protected_slip_through"]["rate"]:
         ax.axvline(base["protected_slip_through"]["rate"], color=BASELINE_COLOR, lw=0.8, ls=":")
     for entry, y in zip(entries, ys, strict=True):
@@ -152,10 +161,8 @@ def slip_chart(entries: Sequence[dict]) -> Figure:
 def _verdict_legend(ax, entries: Sequence[dict], test: str) -> None:
     shown = {}
     for entry in entries:
-        vs = entry["vs_baseline"]
-        key = "baseline" if vs is None else vs[test]["verdict"]
-        if key in VERDICT_COLORS or key == "baseline":
-            shown[key] = BASELINE_COLOR if key == "baseline" else VERDICT_COLORS[key]
+        key = verdict_key(entry, test)
+        shown[key] = verdict_color(entry, test)
     handles = [
         Line2D([], [], color=color, marker="o", lw=2, label=text) for text, color in shown.items()
     ]
@@ -265,7 +272,7 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
                 ax.annotate(
                     f"#{index + 1}",
                     (x, y),
-                    xytext=(6, 4),
+                    xytext=LABEL_OFFSETS[index % len(LABEL_OFFSETS)],
                     textcoords="offset points",
                     color=color,
                     fontweight="bold" if on else "normal",
@@ -301,7 +308,7 @@ def _honest_range(ax, values: Sequence[float]) -> None:
     if not values:
         return
     low, high = min(values), max(values)
-    span = max(high - low, 0.25 * abs(high), 1e-9)
+    span = max(high - low, 0.25 * abs(high)) or 1.0
     middle = (low + high) / 2
     ax.set_xlim(middle - 0.6 * span, middle + 0.6 * span)
     if low == high:

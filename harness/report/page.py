@@ -142,13 +142,15 @@ def p_value(p: float | None) -> str:
     return "p < 0.0001" if p < 0.0001 else f"p = {p:.2g}" if p < 0.01 else f"p = {p:.2f}"
 
 
-def verdict(test: dict | None) -> str:
-    if test is None:
+def verdict(entry: dict, test: str) -> str:
+    """The verdict against the baseline, with its Holm-adjusted p-value."""
+    text = charts.verdict_key(entry, test)
+    if text == "baseline":
         return '<span class="base">baseline</span>'
-    text = test["verdict"] or "not tested"
-    css = VERDICT_CLASS.get(text, "same")
-    detail = f" ({p_value(test['p_adjusted'])})" if test["p_adjusted"] is not None else ""
-    return f'<span class="{css}">{escape(text)}</span>{escape(detail)}'
+    found = entry["vs_baseline"][test] if entry["vs_baseline"] else {}
+    p = found.get("p_adjusted")
+    detail = f" ({p_value(p)})" if p is not None else ""
+    return f'<span class="{VERDICT_CLASS.get(text, "same")}">{escape(text)}</span>{escape(detail)}'
 
 
 def ratio(value: float | None, base_value: float | None, r: float | None) -> str:
@@ -161,10 +163,10 @@ def ratio(value: float | None, base_value: float | None, r: float | None) -> str
     return f'<span class="{css}">×{r:.2f} baseline</span>'
 
 
-def _name(index: int, entry: dict, comparison: dict) -> str:
+def _name(index: int, entry: dict) -> str:
     """The # and name cells; bold when the configuration is on a Pareto front."""
     notes = []
-    if entry["name"] == comparison["baseline"]:
+    if entry["baseline"]:
         notes.append('<span class="base">(baseline)</span>')
     if entry["status"] != "completed":
         notes.append(f"<em>({escape(entry['status'])})</em>")
@@ -186,12 +188,9 @@ def _header(comparison: dict, runs: Sequence[RunData], title: str) -> str:
         f"{first.summary['seed']} · mode {first.summary['mode']} · harness "
         f"{first.manifest.get('version', '?')}"
     )
-    if comparison["baseline"]:
-        line += (
-            f" · baseline: #1 {comparison['baseline']}"
-            if entries[0]["name"] == comparison["baseline"]
-            else f" · baseline: {comparison['baseline']}"
-        )
+    for index, entry in enumerate(entries):
+        if entry["baseline"] and len(entries) > 1:
+            line += f" · baseline: #{index + 1} {entry['name']}"
     banner = ""
     if comparison["status"] != "completed":
         missing = comparison["not_run"]
@@ -262,16 +261,15 @@ def _protection_table(comparison: dict) -> str:
     for i, e in enumerate(comparison["configurations"]):
         slip, incident = e["protected_slip_through"], e["shift_incident_probability"]
         outages = e["outage_minutes"]
-        vs = e["vs_baseline"]
         rows.append(
             "<tr>"
-            + _name(i, e, comparison)
+            + _name(i, e)
             + f'<td class="num">{escape(format_rate(slip, slip["trials"]))}<span class="ratio">'
             f"{slip['slips']:,} of {slip['trials']:,} trials</span></td>"
-            + f"<td>{verdict(vs and vs['protected_slip_through'])}</td>"
+            + f"<td>{verdict(e, 'protected_slip_through')}</td>"
             + f'<td class="num">{escape(format_rate(incident, incident["shifts"]))}</td>'
             + f'<td class="num">{escape(mean_ci(e["per_shift"]["exposure_minutes"]))}</td>'
-            + f"<td>{verdict(vs and vs['exposure_minutes_per_shift'])}</td>"
+            + f"<td>{verdict(e, 'exposure_minutes_per_shift')}</td>"
             + f'<td class="num">{outages["count"]:,}<span class="ratio">p95 '
             f"{number(outages['p95'], 1)} min, {outages['unrestored']:,} unrestored</span></td>"
             + "</tr>"
@@ -292,7 +290,7 @@ def _protection_table(comparison: dict) -> str:
 
 def _cost_table(comparison: dict) -> str:
     entries = comparison["configurations"]
-    base = next((e for e in entries if e["name"] == comparison["baseline"]), None)
+    base = next((e for e in entries if e["baseline"]), None)
     rows = []
     for i, e in enumerate(entries):
         cells = []
@@ -305,7 +303,7 @@ def _cost_table(comparison: dict) -> str:
                 f'<td class="num">{escape(shown)}'
                 f"{ratio(_point(value), base_value, ratios.get(cost))}</td>"
             )
-        rows.append("<tr>" + _name(i, e, comparison) + "".join(cells) + "</tr>")
+        rows.append("<tr>" + _name(i, e) + "".join(cells) + "</tr>")
     head = (
         "<tr><th>#</th><th>configuration</th>"
         + "".join(f"<th>{escape(COST_TITLES[c])}</th>" for c in COSTS)

@@ -1,0 +1,82 @@
+"""Wall time of `harness compare` for a 4-configuration, 1,000-replication comparison of the
+incident population (protected list off/escalate x two-person rule off/on).
+
+Prints it next to a baseline measured in the same run: the same four configurations run as
+four plain `harness run`s (same replications, same cores, each writing its run folder), so
+the difference is what comparing costs (statistics, comparison files, report.html).
+Aim: the comparison finishes in under a minute on a two-core machine.
+
+    python benchmarks/bench_compare.py [--replications N] [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import tempfile
+import time
+from pathlib import Path
+
+import tomli_w
+
+from harness.cli import main as harness
+from harness.experiment import read_toml
+from harness.matrix import load_comparison
+from harness.population import build_population
+from harness.results import RunFolder
+from harness.run import run_sim
+from harness.runner import default_jobs
+
+ROOT = Path(__file__).resolve().parent.parent
+MATRIX = {
+    "safeguards.protected_list.mode": ["off", "escalate"],
+    "safeguards.two_person_rule.enabled": [False, True],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        raw = read_toml(ROOT / "experiments/incident-2017.toml")
+        raw["experiment"]["replications"] = args.replications
+        raw["matrix"] = MATRIX
+        path = root / "matrix.toml"
+        path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+
+        build_population.cache_clear()
+        start = time.perf_counter()
+        for i, configuration in enumerate(load_comparison(path).configurations):
+            run_sim(configuration.experiment, RunFolder(root / f"run-{i}"), jobs=args.jobs)
+        plain = time.perf_counter() - start
+
+        build_population.cache_clear()
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = harness(
+                ["compare", str(path), "--out", str(root / "cmp"), "--jobs", str(args.jobs)]
+            )
+        compared = time.perf_counter() - start
+        assert code == 0, f"harness compare exited {code}"
+
+    total = 4 * args.replications
+    print(
+        f"incident population, 4 configurations x {args.replications:,} replications, "
+        f"{args.jobs} processes"
+    )
+    overhead = compared - plain
+    print(f"harness compare (runs, statistics, report): {compared:6.1f} s")
+    print(f"baseline: the same work as 4 harness runs:  {plain:6.1f} s")
+    print(
+        f"cost of comparing:                          {overhead:6.1f} s ({overhead / plain:+.0%})"
+    )
+    print(f"replications per second, compare:           {total / compared:6.0f}")
+    print(f"aim: under 60 s -> {'met' if compared < 60 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
