@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import copy
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,26 @@ def small_raw(**overrides: Any) -> dict[str, Any]:
 
 def small(**overrides: Any) -> Experiment:
     return validate(small_raw(**overrides), "small.toml")
+
+
+def interrupt_once_written(args: list[str], table: Path, rows: int = 5) -> tuple[int, str]:
+    """Start `python -m harness ARGS`, press Ctrl-C once `table` has `rows` lines, and
+    return the exit code and what it printed on stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", *args],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and (
+        not table.exists() or len(table.read_text().splitlines()) < rows
+    ):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from conftest import EXPERIMENTS, ROOT, small_raw
+from conftest import EXPERIMENTS, interrupt_once_written, small_raw
 
 from harness.cli import main
 from harness.history import read_jsonl
@@ -211,22 +209,10 @@ def test_failed_gate_exits_1_and_passing_gate_exits_0(tmp_path, capsys, write_ex
 def test_interrupted_run_leaves_a_readable_partial_result(tmp_path, write_experiment):
     path = write_experiment(small_raw(experiment__replications=100000))
     out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "run", str(path), "--out", str(out), "--jobs", "2"],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    code, err = interrupt_once_written(
+        ["run", str(path), "--out", str(out), "--jobs", "2"], out / "replications.csv"
     )
-    deadline = time.time() + 60
-    table = out / "replications.csv"
-    while time.time() < deadline and (
-        not table.exists() or len(table.read_text().splitlines()) < 5
-    ):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert code == 130, err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted"
     assert 0 < summary["replications"]["completed"] < 100000

@@ -8,16 +8,12 @@ import csv
 import json
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, small, small_raw
+from conftest import interrupt_once_written, small, small_raw
 
 from harness.cli import main
 from harness.comparison import compare, pareto, read_run
@@ -350,22 +346,11 @@ def test_report_of_a_single_run_shows_zero_slips_as_a_bound(tmp_path):
 def test_interrupted_comparison_leaves_a_readable_partial_result(tmp_path, write_experiment):
     path = write_experiment(comparison_raw(replications=100000))
     out = tmp_path / "cmp"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "compare", str(path), "--out", str(out), "--jobs", "2"],
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     table = out / "configurations" / "01-two_person_rule.enabled-false" / "replications.csv"
-    deadline = time.time() + 60
-    while time.time() < deadline and (
-        not table.exists() or len(table.read_text().splitlines()) < 5
-    ):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    code, err = interrupt_once_written(
+        ["compare", str(path), "--out", str(out), "--jobs", "2"], table
+    )
+    assert code == 130, err
     assert "partial comparison" in err
     comparison = json.loads((out / "comparison.json").read_text())
     assert comparison["status"] == "partial"

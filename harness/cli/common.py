@@ -45,6 +45,14 @@ def add_override_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_replication_arguments(parser: argparse.ArgumentParser) -> None:
+    """--replications and --jobs, for the commands that run replications."""
+    parser.add_argument("--replications", type=count(1), metavar="N", help="override the file's")
+    parser.add_argument(
+        "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
+    )
+
+
 def load_experiment(args: argparse.Namespace, extra: Sequence[str] = ()) -> Experiment:
     return load(args.experiment, [*args.overrides, *extra])
 

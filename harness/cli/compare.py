@@ -13,7 +13,7 @@ from ..console import print_comparison
 from ..errors import BadInput
 from ..matrix import load_comparison, toml_value
 from ..results import RunFolder
-from .common import add_override_arguments, count, progress_bar
+from .common import add_override_arguments, add_replication_arguments, progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,10 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a comparison file, or two or more run folders",
     )
     add_override_arguments(p)
-    p.add_argument("--replications", type=count(1), metavar="N", help="override the file's")
-    p.add_argument(
-        "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
-    )
+    add_replication_arguments(p)
     p.add_argument(
         "--dry-run",
         action="store_true",

@@ -10,7 +10,13 @@ from rich.console import Console
 from ..console import print_gates, print_summary
 from ..results import RunFolder
 from ..run import run_sim
-from .common import add_experiment_arguments, count, load_experiment, progress_bar
+from .common import (
+    add_experiment_arguments,
+    add_replication_arguments,
+    count,
+    load_experiment,
+    progress_bar,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,11 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "0 ok, 1 a gate failed, 2 bad input, 130 interrupted (partial result written).",
     )
     add_experiment_arguments(p)
-    p.add_argument("--replications", type=count(1), metavar="N", help="override the file's")
+    add_replication_arguments(p)
     p.add_argument("--seed", type=count(0), metavar="S", help="override the file's")
-    p.add_argument(
-        "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
-    )
     p.add_argument(
         "--histories",
         type=count(0),
