@@ -29,7 +29,7 @@ VERDICT_COLORS = {
     "no detectable difference": "#6e7781",
 }
 FAULT_COLORS = ("#d4a72c", "#a475f9", "#fa7a18", "#4ac26b")
-LABEL_OFFSETS = ((7, 3), (7, -11), (-24, 3), (-24, -11))  # points; neighbours' labels differ
+LABEL_OFFSETS = ((7, 3), (7, -11), (7, 12), (7, -20))  # points; neighbours' labels differ
 POINTS_SHOWN = 300  # per configuration in the exposure strip; the box covers every outage
 STYLE = {
     "font.size": 9,
@@ -247,14 +247,17 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
             color = verdict_color(entry, "protected_slip_through")
             low, high = slip["ci95"]
             y = high if slip["zero_events"] else slip["rate"]
-            if slip["zero_events"]:
+            layer = 3 if on else 2  # the front above the rest
+            if slip["zero_events"]:  # a bar at the upper bound, an arrow toward zero
+                ax.plot([x, x], [y, y / 6], color=color, ls="--", lw=1.4, zorder=layer)
+                ax.plot([x], [y], marker="_", color=color, markersize=14, mew=2, zorder=layer)
                 ax.plot(
                     [x],
-                    [y],
+                    [y / 6],
                     marker="v",
                     color=color,
-                    markersize=9,
-                    ls="none",
+                    markersize=8,
+                    zorder=layer,
                     mfc=color if on else "white",
                 )
             else:
@@ -267,6 +270,7 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
                     mfc=color if on else "white",
                     markersize=8,
                     capsize=3,
+                    zorder=layer,
                 )
             if on or not crowded:
                 ax.annotate(
@@ -297,7 +301,9 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
         ax.margins(y=0.15)
         _honest_range(ax, [e[cost] for e in entries if e[cost] is not None])
         ax.yaxis.set_major_formatter(AXIS_PERCENT)
-    axes[0].set_ylabel("protected slip-through (95% interval;\nv: upper bound, no slips)")
+    axes[0].set_ylabel(
+        "protected slip-through (95% interval;\ndashed arrow: no slips, upper bound)"
+    )
     return fig
 
 
