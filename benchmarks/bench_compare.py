@@ -4,7 +4,9 @@ incident population (protected list off/escalate x two-person rule off/on).
 Prints it next to a baseline measured in the same run: the same four configurations run as
 four plain `harness run`s (same replications, same cores, each writing its run folder), so
 the difference is what comparing costs (statistics, comparison files, report.html).
-Aim: the comparison finishes in under a minute on a two-core machine.
+Aim: the comparison finishes in under a minute on a two-core machine. CPU seconds (this
+process and its replication workers) are printed too: on a machine shared with other work,
+wall time says as much about the neighbours as about the harness.
 
     python benchmarks/bench_compare.py [--replications N] [--jobs N]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +38,12 @@ MATRIX = {
 }
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the replication workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=1000)
@@ -49,18 +58,18 @@ def main() -> None:
         path.write_text(tomli_w.dumps(raw), encoding="utf-8")
 
         build_population.cache_clear()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         for i, configuration in enumerate(load_comparison(path).configurations):
             run_sim(configuration.experiment, RunFolder(root / f"run-{i}"), jobs=args.jobs)
-        plain = time.perf_counter() - start
+        plain, plain_cpu = time.perf_counter() - start, cpu_seconds() - cpu
 
         build_population.cache_clear()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             code = harness(
                 ["compare", str(path), "--out", str(root / "cmp"), "--jobs", str(args.jobs)]
             )
-        compared = time.perf_counter() - start
+        compared, compared_cpu = time.perf_counter() - start, cpu_seconds() - cpu
         assert code == 0, f"harness compare exited {code}"
 
     total = 4 * args.replications
@@ -68,13 +77,16 @@ def main() -> None:
         f"incident population, 4 configurations x {args.replications:,} replications, "
         f"{args.jobs} processes"
     )
-    overhead = compared - plain
-    print(f"harness compare (runs, statistics, report): {compared:6.1f} s")
-    print(f"baseline: the same work as 4 harness runs:  {plain:6.1f} s")
-    print(
-        f"cost of comparing:                          {overhead:6.1f} s ({overhead / plain:+.0%})"
-    )
-    print(f"replications per second, compare:           {total / compared:6.0f}")
+    rows = [
+        ("harness compare (runs, statistics, report)", compared, compared_cpu),
+        ("baseline: the same work as 4 harness runs", plain, plain_cpu),
+        ("cost of comparing", compared - plain, compared_cpu - plain_cpu),
+    ]
+    print(f"{'':44} wall s   CPU s")
+    for what, wall, cpu in rows:
+        print(f"{what + ':':44} {wall:6.1f}  {cpu:6.1f}")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {default_jobs()} cores")
+    print(f"replications per second, compare: {total / compared:.0f}")
     print(f"aim: under 60 s -> {'met' if compared < 60 else 'NOT met'}")
 
 
