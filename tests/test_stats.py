@@ -13,6 +13,7 @@ from harness.stats import (
     compare_proportions,
     format_rate,
     holm,
+    mean_interval,
     proportion,
     quantile,
 )
@@ -64,3 +65,12 @@ def test_paired_test_false_alarm_rate_is_about_nominal():
 def test_holm_adjusts_in_input_order():
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert holm([]) == []
+
+
+def test_mean_interval_is_student_t():
+    entry = mean_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    half = 2.776445 * (2.5**0.5) / (5**0.5)  # t(0.975, 4) * s / sqrt(n)
+    assert entry["mean"] == 3.0
+    assert entry["ci95"] == pytest.approx([3.0 - half, 3.0 + half], rel=1e-5)
+    assert mean_interval([4.0]) == {"mean": 4.0, "ci95": None}
+    assert mean_interval([]) == {"mean": None, "ci95": None}
