@@ -83,10 +83,15 @@ def run_matrix(
     return comparison
 
 
-def compare_folders(paths: Sequence[Path], folder: RunFolder) -> dict:
-    """Compare finished run folders (the first is the baseline) into `folder`."""
+def comparable_runs(paths: Sequence[Path]) -> list[RunData]:
+    """Finished run folders, named, once it is certain they compare."""
     runs = name_runs(list(paths))
     check_comparable(runs)
+    return runs
+
+
+def compare_folders(runs: list[RunData], folder: RunFolder) -> dict:
+    """Compare run folders (the first is the baseline) into `folder`."""
     listing = [{"name": run.name, "folder": _locate(run.path, folder.path)} for run in runs]
     about = manifest(
         kind=KIND,

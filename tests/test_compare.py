@@ -289,7 +289,8 @@ def test_run_folders_from_different_experiments_are_refused(tmp_path, capsys, ch
     assert expected in err, err
 
 
-def test_other_unusable_folders_are_refused(tmp_path, capsys):
+def test_other_unusable_folders_are_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a comparison folder would go by default
     a = _run(tmp_path, "a")
     older = tmp_path / "older"
     shutil.copytree(a, older)
@@ -308,6 +309,7 @@ def test_other_unusable_folders_are_refused(tmp_path, capsys):
         assert main(["compare", *map(str, folders)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and expected in err, err
+    assert not (tmp_path / "results").exists()  # refused: nothing written
     assert main(["compare", str(a), str(older), "--replications", "4"]) == 2
     assert "apply to a comparison file" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "empty")]) == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..compare import compare_folders, run_matrix
+from ..compare import comparable_runs, compare_folders, run_matrix
 from ..console import print_comparison
 from ..errors import BadInput
 from ..matrix import load_comparison, toml_value
@@ -85,8 +85,9 @@ def _compare_runs(args: argparse.Namespace, paths: list[Path], out: Console, err
         raise BadInput(
             f"{paths[0]}: give two or more run folders (harness report RUN_DIR reports one)"
         )
+    runs = comparable_runs(paths)
     folder = RunFolder.create("compare", args.out)
-    return _finish(compare_folders(paths, folder), folder, out, err)
+    return _finish(compare_folders(runs, folder), folder, out, err)
 
 
 def _short(text: str, width: int = 60) -> str:
