@@ -12,6 +12,61 @@ from .runner import Completed, RunResult, run_replications
 from .summary import REPLICATION_COLUMNS, build_summary, replication_row
 
 
+class RunRecorder:
+    """A run folder written as replications arrive: rows and histories are appended as
+    chunks finish, so even a killed run leaves them. `harness run` records one batch of
+    replications; `harness check` records several into the same folder."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        folder: RunFolder,
+        *,
+        jobs: int | None = None,
+        on_progress: Callable[[int], None] = lambda n: None,
+    ) -> None:
+        self.experiment = experiment
+        self.folder = folder
+        self.on_progress = on_progress
+        info = experiment.experiment
+        folder.write_text("experiment.toml", experiment.to_toml())
+        self.about = manifest(
+            mode="sim", seed=info.seed, replications=info.replications, jobs=jobs, status="running"
+        )
+        folder.write_json("manifest.json", self.about)
+        folder.start_table("replications.csv", REPLICATION_COLUMNS)
+
+    def record(self, done: Completed) -> None:
+        """`run_replications`' `on_chunk`: append a finished chunk to the folder."""
+        self.folder.append_rows("replications.csv", [replication_row(i, m) for i, m, _ in done])
+        for index, _, ops in done:
+            if ops is not None:
+                self.folder.write_history(index, ops)
+        self.on_progress(len(done))
+
+    def finish(self, result: RunResult, **extra: object) -> dict:
+        """Rewrite the rows in replication order, write summary.json (with `extra` keys
+        replacing or adding to the summary's) and mark the manifest finished."""
+        status = "interrupted" if result.interrupted else "completed"
+        self.folder.write_table(
+            "replications.csv",
+            REPLICATION_COLUMNS,
+            [replication_row(i, result.metrics[i]) for i in sorted(result.metrics)],
+        )
+        summary = build_summary(
+            self.experiment,
+            result.ordered(),
+            mode="sim",
+            status=status,
+            requested=result.requested,
+        )
+        summary.update(extra)
+        self.folder.write_json("summary.json", summary)
+        self.about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        self.folder.write_json("manifest.json", self.about)
+        return summary
+
+
 def run_sim(
     experiment: Experiment,
     folder: RunFolder,
@@ -20,43 +75,14 @@ def run_sim(
     keep_histories: int = 1,
     on_progress: Callable[[int], None] = lambda n: None,
 ) -> dict:
-    """Run every replication, writing the folder as results arrive; returns the summary.
-
-    Rows and histories are written as chunks finish, so even a killed run leaves them.
-    """
+    """Run every replication, writing the folder as results arrive; returns the summary."""
     env = Environment.build(experiment)
-    info = experiment.experiment
-    folder.write_text("experiment.toml", experiment.to_toml())
-    about = manifest(
-        mode="sim", seed=info.seed, replications=info.replications, jobs=jobs, status="running"
-    )
-    folder.write_json("manifest.json", about)
-    folder.start_table("replications.csv", REPLICATION_COLUMNS)
-
-    def on_chunk(done: Completed) -> None:
-        folder.append_rows("replications.csv", [replication_row(i, m) for i, m, _ in done])
-        for index, _, ops in done:
-            if ops is not None:
-                folder.write_history(index, ops)
-        on_progress(len(done))
-
+    recorder = RunRecorder(experiment, folder, jobs=jobs, on_progress=on_progress)
     result = run_replications(
-        env, info.replications, jobs=jobs, keep_histories=keep_histories, on_chunk=on_chunk
+        env,
+        experiment.experiment.replications,
+        jobs=jobs,
+        keep_histories=keep_histories,
+        on_chunk=recorder.record,
     )
-    return finish(experiment, folder, result, about)
-
-
-def finish(experiment: Experiment, folder: RunFolder, result: RunResult, about: dict) -> dict:
-    status = "interrupted" if result.interrupted else "completed"
-    folder.write_table(
-        "replications.csv",
-        REPLICATION_COLUMNS,
-        [replication_row(i, result.metrics[i]) for i in sorted(result.metrics)],
-    )
-    summary = build_summary(
-        experiment, result.ordered(), mode="sim", status=status, requested=result.requested
-    )
-    folder.write_json("summary.json", summary)
-    about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    folder.write_json("manifest.json", about)
-    return summary
+    return recorder.finish(result)

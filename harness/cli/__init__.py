@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import run
+from . import check, run
 
-COMMANDS = (run,)
+COMMANDS = (run, check)
 
 
 def build_parser() -> argparse.ArgumentParser:
