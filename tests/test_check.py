@@ -159,4 +159,4 @@ def test_an_interrupted_check_keeps_what_ran_and_says_which_gates_are_open(
     with (out / "replications.csv").open() as table:
         assert [int(r["replication"]) for r in csv.DictReader(table)] == list(range(20))
     assert 'type="Interrupted"' in junit.read_text()
-    assert "interrupted: partial result (20 replications)" in capsys.readouterr().err
+    assert "interrupted: partial result (20 of 40 replications)" in capsys.readouterr().err

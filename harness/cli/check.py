@@ -4,6 +4,7 @@ with a baseline run, write JUnit XML, exit 1 on any failure."""
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 from rich.console import Console
 
@@ -13,7 +14,13 @@ from ..check import run_check
 from ..console import print_check, print_summary
 from ..errors import BadInput
 from ..results import RunFolder
-from .common import add_experiment_arguments, count, load_experiment, progress_bar
+from .common import (
+    add_experiment_arguments,
+    add_simulation_arguments,
+    interrupted,
+    load_experiment,
+    simulate,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,16 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "operators, faults) to compare against",
     )
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
-    p.add_argument(
-        "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
-    )
-    p.add_argument(
-        "--histories",
-        type=count(0),
-        default=1,
-        metavar="K",
-        help="write the full history of the first K replications (default 1)",
-    )
+    add_simulation_arguments(p)
     p.set_defaults(handler=main)
 
 
@@ -59,16 +57,7 @@ def main(args: argparse.Namespace) -> int:
     junit_path = junit.check_target(args.junit) if args.junit is not None else None
     out, err = Console(), Console(stderr=True)
     folder = RunFolder.create(experiment.experiment.name, args.out)
-    with progress_bar(err) as bar:
-        task = bar.add_task(experiment.experiment.name, total=experiment.experiment.replications)
-        check = run_check(
-            experiment,
-            folder,
-            baseline=baseline,
-            jobs=args.jobs,
-            keep_histories=args.histories,
-            on_progress=lambda n: bar.advance(task, n),
-        )
+    check = simulate(args, experiment, folder, partial(run_check, baseline=baseline))
     print_summary(check.summary, out)
     print_check(check, out)
     if junit_path is not None:
@@ -76,9 +65,5 @@ def main(args: argparse.Namespace) -> int:
         err.print(f"JUnit XML: {junit_path}")
     err.print(f"run folder: {folder.path}")
     if check.interrupted:
-        err.print(
-            f"[yellow]interrupted: partial result ({check.replications} replications) in "
-            f"{folder.path}[/yellow]"
-        )
-        return 130
+        return interrupted(check.summary, folder, err)
     return 0 if check.passed else 1

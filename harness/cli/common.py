@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..experiment import Experiment, load
+from ..results import RunFolder
+
+T = TypeVar("T")
 
 
 def count(minimum: int) -> Callable[[str], int]:
@@ -44,12 +48,51 @@ def load_experiment(args: argparse.Namespace, extra: Sequence[str] = ()) -> Expe
     return load(args.experiment, [*args.overrides, *extra])
 
 
-def progress_bar(console: Console) -> Progress:
-    return Progress(
+def add_simulation_arguments(parser: argparse.ArgumentParser) -> None:
+    """How replications run and how many histories a run folder keeps."""
+    parser.add_argument(
+        "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
+    )
+    parser.add_argument(
+        "--histories",
+        type=count(0),
+        default=1,
+        metavar="K",
+        help="write the full history of the first K replications (default 1)",
+    )
+
+
+def simulate(
+    args: argparse.Namespace, experiment: Experiment, folder: RunFolder, run: Callable[..., T]
+) -> T:
+    """`run(experiment, folder, ...)` (run_sim, run_check) with the simulation arguments,
+    behind a progress bar on stderr."""
+    progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=Console(stderr=True),
         transient=True,
     )
+    with progress:
+        task = progress.add_task(
+            experiment.experiment.name, total=experiment.experiment.replications
+        )
+        return run(
+            experiment,
+            folder,
+            jobs=args.jobs,
+            keep_histories=args.histories,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+
+
+def interrupted(summary: dict, folder: RunFolder, err: Console) -> int:
+    """Say where the partial result of an interrupted run is; the exit code 130."""
+    done = summary["replications"]
+    err.print(
+        f"[yellow]interrupted: partial result ({done['completed']} of {done['requested']} "
+        f"replications) in {folder.path}[/yellow]"
+    )
+    return 130

@@ -10,7 +10,14 @@ from rich.console import Console
 from ..console import print_gates, print_summary
 from ..results import RunFolder
 from ..run import run_sim
-from .common import add_experiment_arguments, count, load_experiment, progress_bar
+from .common import (
+    add_experiment_arguments,
+    add_simulation_arguments,
+    count,
+    interrupted,
+    load_experiment,
+    simulate,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,16 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_experiment_arguments(p)
     p.add_argument("--replications", type=count(1), metavar="N", help="override the file's")
     p.add_argument("--seed", type=count(0), metavar="S", help="override the file's")
-    p.add_argument(
-        "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
-    )
-    p.add_argument(
-        "--histories",
-        type=count(0),
-        default=1,
-        metavar="K",
-        help="write the full history of the first K replications (default 1)",
-    )
+    add_simulation_arguments(p)
     p.add_argument("--json", action="store_true", help="print summary.json instead of a table")
     p.add_argument(
         "--dry-run",
@@ -56,15 +54,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     err = Console(stderr=True)
     folder = RunFolder.create(experiment.experiment.name, args.out)
-    with progress_bar(err) as bar:
-        task = bar.add_task(experiment.experiment.name, total=experiment.experiment.replications)
-        summary = run_sim(
-            experiment,
-            folder,
-            jobs=args.jobs,
-            keep_histories=args.histories,
-            on_progress=lambda n: bar.advance(task, n),
-        )
+    summary = simulate(args, experiment, folder, run_sim)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -72,10 +62,5 @@ def main(args: argparse.Namespace) -> int:
         print_gates(summary["gates"], out)
         err.print(f"run folder: {folder.path}")
     if summary["status"] != "completed":
-        err.print(
-            f"[yellow]interrupted: partial result ({summary['replications']['completed']}"
-            f" of {summary['replications']['requested']} replications) in "
-            f"{folder.path}[/yellow]"
-        )
-        return 130
+        return interrupted(summary, folder, err)
     return 0 if all(g["passed"] for g in summary["gates"]) else 1
