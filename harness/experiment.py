@@ -216,7 +216,7 @@ class Gate(Settings):
         bounds = [k for k in ("max", "min", "max_upper_ci") if getattr(self, k) is not None]
         if len(bounds) != 1:
             raise ValueError("a gate needs exactly one of max, min or max_upper_ci")
-        if self.metric.endswith(".rate") and self.bound > 1:
+        if self.metric in INTERVAL_METRICS and self.bound > 1:
             raise ValueError(
                 f"{self.kind} = {self.bound:g}: {self.metric} is a share between 0 and 1 "
                 "(write 0.001 for 0.1%)"
