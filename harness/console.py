@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from .stats import format_rate, percent
+
+if TYPE_CHECKING:
+    from .check import CheckResult
 
 
 def _num(value: object, digits: int = 1) -> str:
@@ -125,3 +130,22 @@ def print_comparison(comparison: dict, console: Console) -> None:
         "≈: no detectable difference",
         style="dim",
     )
+
+
+def print_check(check: CheckResult, console: Console) -> None:
+    """How far a check went, each gate's verdict and when it was decided, and the
+    baseline comparisons."""
+    plan = check.plan
+    ran = f"{check.replications:,} of {plan.replications:,} replications"
+    how = f"stopped after {ran}, every outcome settled" if check.stopped_early else f"ran {ran}"
+    console.print(
+        f"check: {how} (confidence {plan.confidence:g} over {plan.looks} planned looks, "
+        f"each look's interval at {plan.look_confidence:.4g})"
+    )
+    for index in sorted(check.verdicts):
+        verdict = check.verdicts[index]
+        mark = "[green]PASS[/green]" if verdict.passed else "[red]FAIL[/red]"
+        console.print(f"gate {mark} {verdict.describe()}")
+    for comparison in check.comparisons:
+        mark = "[red]FAIL[/red]" if comparison.worse else "[green]PASS[/green]"
+        console.print(f"baseline {mark} {comparison.describe()}")

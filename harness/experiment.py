@@ -133,6 +133,7 @@ class Compromised(Judging):
     phish_probability: Probability = 0.33
     attack_at: Duration | None = None  # default: a uniformly random time in the shift
     attempts: int = Field(3, ge=1, le=1000)  # protected accounts the attacker goes after
+    attack_interval: Duration = Field(60.0, gt=0)  # between attempts; a script goes faster
     attack_action: Action = "deactivate"
 
 
@@ -191,13 +192,17 @@ FaultEntry = Annotated[Union[TargetFault, ReportFlood], Field(discriminator="kin
 FAULT_KINDS: tuple[str, ...] = (*TARGET_FAULTS, "report_flood")
 
 
+# A bound is a finite, non-negative number written as one: "0.01" (a string) or true is not.
+Bound = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
+
+
 class Gate(Settings):
     """A threshold on a metric; a run that crosses it fails."""
 
     metric: str
-    max: float | None = None
-    min: float | None = None
-    max_upper_ci: float | None = None  # holds only if the 95% interval's upper end is under
+    max: Bound | None = None
+    min: Bound | None = None
+    max_upper_ci: Bound | None = None  # holds only if the 95% interval's upper end is under
 
     @field_validator("metric")
     @classmethod
@@ -211,6 +216,11 @@ class Gate(Settings):
         bounds = [k for k in ("max", "min", "max_upper_ci") if getattr(self, k) is not None]
         if len(bounds) != 1:
             raise ValueError("a gate needs exactly one of max, min or max_upper_ci")
+        if self.metric in INTERVAL_METRICS and self.bound > 1:
+            raise ValueError(
+                f"{self.kind} = {self.bound:g}: {self.metric} is a share between 0 and 1 "
+                "(write 0.001 for 0.1%)"
+            )
         return self
 
     @property
@@ -222,6 +232,14 @@ class Gate(Settings):
         return getattr(self, self.kind)
 
 
+class CheckSpec(Settings):
+    """How `harness check` stops early: after each batch of replications it looks at every
+    gate's interval at `confidence` split over the planned looks (Bonferroni)."""
+
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    batch: int = Field(100, ge=1, le=10_000_000)  # replications between looks
+
+
 class Experiment(Settings):
     experiment: ExperimentInfo
     population: PopulationSpec = PopulationSpec()
@@ -230,6 +248,7 @@ class Experiment(Settings):
     restore: RestoreConfig = RestoreConfig()
     faults: list[FaultEntry] = []
     gates: list[Gate] = []
+    check: CheckSpec = CheckSpec()
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
@@ -462,10 +481,16 @@ def _submodels(annotation: Any, value: Any):
 
 
 def _tag_matches(model: type[BaseModel], value: dict) -> bool:
-    for name, field in model.model_fields.items():
-        if typing.get_origin(field.annotation) is Literal and name in value:
-            return value[name] in typing.get_args(field.annotation)
-    return False
+    """True when every fixed-choice key the entry gives (its persona or kind tag, but also
+    e.g. its role) is one `model` allows, so the tag, not the first such key, decides."""
+    given = [
+        (name, field)
+        for name, field in model.model_fields.items()
+        if typing.get_origin(field.annotation) is Literal and name in value
+    ]
+    return bool(given) and all(
+        value[name] in typing.get_args(field.annotation) for name, field in given
+    )
 
 
 def _dotted(loc: tuple, raw: Any) -> str:

@@ -8,6 +8,18 @@ RATES = ("protected_slip_through", "shift_incident_probability")
 INTERVAL_METRICS: tuple[str, ...] = tuple(f"{r}.rate" for r in RATES)
 """Rates reported with a 95% interval; `max_upper_ci` gates apply to these."""
 
+RATE_COUNTS: dict[str, tuple[str, str]] = {
+    "protected_slip_through.rate": (
+        "protected_slip_through.slips",
+        "protected_slip_through.trials",
+    ),
+    "shift_incident_probability.rate": (
+        "shift_incident_probability.incidents",
+        "shift_incident_probability.shifts",
+    ),
+}
+"""Each interval rate's events and trials, from which an interval at any confidence follows."""
+
 METRIC_PATHS: tuple[str, ...] = (
     "decisions",
     "replications",
@@ -43,6 +55,14 @@ def lookup(metrics: dict, path: str) -> object:
             return None
         node = node.get(part)
     return node
+
+
+def counts(metrics: dict, path: str) -> tuple[int, int] | None:
+    """(events, trials) behind an interval rate, None for other metrics."""
+    if path not in RATE_COUNTS:
+        return None
+    events, trials = (lookup(metrics, p) for p in RATE_COUNTS[path])
+    return (events, trials) if isinstance(events, int) and isinstance(trials, int) else None
 
 
 def interval(metrics: dict, path: str) -> tuple[float, float] | None:

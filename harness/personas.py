@@ -185,7 +185,8 @@ class CompromisedPersona(JudgingPersona):
         if start is None:
             start = self.rng.uniform(0.0, shift)
         chosen = self.rng.sample(list(protected_ids), min(self.entry.attempts, len(protected_ids)))
-        return [(start + 60.0 * i, a) for i, a in enumerate(chosen) if start + 60.0 * i < shift]
+        step = self.entry.attack_interval
+        return [(start + step * i, a) for i, a in enumerate(chosen) if start + step * i < shift]
 
 
 _PERSONAS: dict[str, type[Persona]] = {

@@ -18,6 +18,75 @@ from .summary import (
 )
 
 
+class RunRecorder:
+    """A run folder written as replications arrive: rows, outages and histories are appended
+    as chunks finish, so even a killed run leaves them. `harness run` records one batch of
+    replications; `harness check` records several into the same folder. `configuration`
+    names the run in its manifest when it is one of a comparison's."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        folder: RunFolder,
+        *,
+        jobs: int | None = None,
+        on_progress: Callable[[int], None] = lambda n: None,
+        configuration: str | None = None,
+    ) -> None:
+        self.experiment = experiment
+        self.folder = folder
+        self.on_progress = on_progress
+        info = experiment.experiment
+        folder.write_text("experiment.toml", experiment.to_toml())
+        self.about = manifest(
+            mode="sim", seed=info.seed, replications=info.replications, jobs=jobs, status="running"
+        )
+        if configuration is not None:
+            self.about["configuration"] = configuration
+        folder.write_json("manifest.json", self.about)
+        folder.start_table("replications.csv", REPLICATION_COLUMNS)
+        folder.start_table("outages.csv", OUTAGE_COLUMNS)
+
+    def record(self, done: Completed) -> None:
+        """`run_replications`' `on_chunk`: append a finished chunk to the folder."""
+        self.folder.append_rows("replications.csv", [replication_row(i, m) for i, m, _ in done])
+        self.folder.append_rows(
+            "outages.csv", [row for i, m, _ in done for row in outage_rows(i, m)]
+        )
+        for index, _, ops in done:
+            if ops is not None:
+                self.folder.write_history(index, ops)
+        self.on_progress(len(done))
+
+    def finish(self, result: RunResult, **extra: object) -> dict:
+        """Rewrite the rows in replication order, write summary.json (with `extra` keys
+        replacing or adding to the summary's) and mark the manifest finished."""
+        status = "interrupted" if result.interrupted else "completed"
+        done = sorted(result.metrics)
+        self.folder.write_table(
+            "replications.csv",
+            REPLICATION_COLUMNS,
+            [replication_row(i, result.metrics[i]) for i in done],
+        )
+        self.folder.write_table(
+            "outages.csv",
+            OUTAGE_COLUMNS,
+            [row for i in done for row in outage_rows(i, result.metrics[i])],
+        )
+        summary = build_summary(
+            self.experiment,
+            result.ordered(),
+            mode="sim",
+            status=status,
+            requested=result.requested,
+        )
+        summary.update(extra)
+        self.folder.write_json("summary.json", summary)
+        self.about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        self.folder.write_json("manifest.json", self.about)
+        return summary
+
+
 def run_sim(
     experiment: Experiment,
     folder: RunFolder,
@@ -27,53 +96,16 @@ def run_sim(
     on_progress: Callable[[int], None] = lambda n: None,
     configuration: str | None = None,
 ) -> dict:
-    """Run every replication, writing the folder as results arrive; returns the summary.
-
-    Rows and histories are written as chunks finish, so even a killed run leaves them.
-    `configuration` names the run in its manifest when it is one of a comparison's.
-    """
+    """Run every replication, writing the folder as results arrive; returns the summary."""
     env = Environment.build(experiment)
-    info = experiment.experiment
-    folder.write_text("experiment.toml", experiment.to_toml())
-    about = manifest(
-        mode="sim", seed=info.seed, replications=info.replications, jobs=jobs, status="running"
+    recorder = RunRecorder(
+        experiment, folder, jobs=jobs, on_progress=on_progress, configuration=configuration
     )
-    if configuration is not None:
-        about["configuration"] = configuration
-    folder.write_json("manifest.json", about)
-    folder.start_table("replications.csv", REPLICATION_COLUMNS)
-    folder.start_table("outages.csv", OUTAGE_COLUMNS)
-
-    def on_chunk(done: Completed) -> None:
-        folder.append_rows("replications.csv", [replication_row(i, m) for i, m, _ in done])
-        folder.append_rows("outages.csv", [row for i, m, _ in done for row in outage_rows(i, m)])
-        for index, _, ops in done:
-            if ops is not None:
-                folder.write_history(index, ops)
-        on_progress(len(done))
-
     result = run_replications(
-        env, info.replications, jobs=jobs, keep_histories=keep_histories, on_chunk=on_chunk
+        env,
+        experiment.experiment.replications,
+        jobs=jobs,
+        keep_histories=keep_histories,
+        on_chunk=recorder.record,
     )
-    return finish(experiment, folder, result, about)
-
-
-def finish(experiment: Experiment, folder: RunFolder, result: RunResult, about: dict) -> dict:
-    status = "interrupted" if result.interrupted else "completed"
-    folder.write_table(
-        "replications.csv",
-        REPLICATION_COLUMNS,
-        [replication_row(i, result.metrics[i]) for i in sorted(result.metrics)],
-    )
-    folder.write_table(
-        "outages.csv",
-        OUTAGE_COLUMNS,
-        [row for i in sorted(result.metrics) for row in outage_rows(i, result.metrics[i])],
-    )
-    summary = build_summary(
-        experiment, result.ordered(), mode="sim", status=status, requested=result.requested
-    )
-    folder.write_json("summary.json", summary)
-    about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    folder.write_json("manifest.json", about)
-    return summary
+    return recorder.finish(result)

@@ -64,11 +64,14 @@ def run_replications(
     env: Environment,
     replications: int,
     *,
+    first: int = 0,
     jobs: int | None = None,
     keep_histories: int = 1,
     on_chunk: Callable[[Completed], None] = lambda done: None,
 ) -> RunResult:
-    """Run `replications` replications on `jobs` processes (default: all cores).
+    """Run `replications` replications, indices `first` onwards, on `jobs` processes
+    (default: all cores). Batches that continue where the last one stopped continue the
+    same seed sequence, so they add up to exactly the run that did them all at once.
 
     Ctrl-C stops handing out work, lets running chunks finish and returns what completed,
     marked interrupted.
@@ -82,7 +85,8 @@ def run_replications(
         on_chunk(done)
 
     size = max(1, min(50, replications // (jobs * 8) or 1))
-    chunks = [range(i, min(i + size, replications)) for i in range(0, replications, size)]
+    stop = first + replications
+    chunks = [range(i, min(i + size, stop)) for i in range(first, stop, size)]
     if jobs == 1:
         try:
             for chunk in chunks:

@@ -267,3 +267,24 @@ def test_report_flood_brigades_one_protected_account():
     )
     extra = flood["protected_slip_through"]["trials"] - quiet["protected_slip_through"]["trials"]
     assert extra == pytest.approx(600 * 20, rel=0.15)  # 600 an hour for an hour, 20 shifts
+
+
+def test_a_scripted_attacker_bursts_at_its_attack_interval_and_the_rate_limit_caps_it():
+    attacker = {
+        "persona": "compromised",
+        "role": "senior",  # persona keys hold whatever the role
+        "phish_probability": 1.0,
+        "attack_at": "0s",
+        "attempts": 5,
+        "attack_interval": "10s",
+    }
+    experiment = small(
+        operators=[{"persona": "diligent", "count": 2}, attacker],
+        safeguards__rate_limit__enabled=True,
+        safeguards__rate_limit__max_actions=3,
+    )
+    env = Environment.build(experiment)
+    attempts = [op for op in simulate(env, 0) if op[3] == "direct_action"]
+    assert [op[0] for op in attempts] == [0.0, 10.0, 20.0, 30.0, 40.0]
+    assert [op[4]["outcome"] for op in attempts] == ["applied"] * 3 + ["blocked"] * 2
+    assert {op[4]["safeguard"] for op in attempts[3:]} == {"rate_limit"}

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import compare, report, run
+from . import check, compare, report, run
 
-COMMANDS = (run, compare, report)
+COMMANDS = (run, compare, report, check)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..experiment import Experiment, load
+from ..results import RunFolder
+
+T = TypeVar("T")
 
 
 def count(minimum: int) -> Callable[[str], int]:
@@ -45,16 +49,31 @@ def add_override_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_replication_arguments(parser: argparse.ArgumentParser) -> None:
-    """--replications and --jobs, for the commands that run replications."""
+def add_simulation_arguments(parser: argparse.ArgumentParser, *, histories: bool = True) -> None:
+    """How many replications run, on how many processes, and how many histories a run folder
+    keeps, for the commands that run replications."""
     parser.add_argument("--replications", type=count(1), metavar="N", help="override the file's")
     parser.add_argument(
         "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
     )
+    if histories:
+        parser.add_argument(
+            "--histories",
+            type=count(0),
+            default=1,
+            metavar="K",
+            help="write the full history of the first K replications (default 1)",
+        )
 
 
 def load_experiment(args: argparse.Namespace, extra: Sequence[str] = ()) -> Experiment:
-    return load(args.experiment, [*args.overrides, *extra])
+    """The experiment file with --set overrides, and --replications/--seed where given."""
+    overrides = [*args.overrides, *extra]
+    if getattr(args, "replications", None) is not None:
+        overrides.append(f"experiment.replications={args.replications}")
+    if getattr(args, "seed", None) is not None:
+        overrides.append(f"experiment.seed={args.seed}")
+    return load(args.experiment, overrides)
 
 
 def progress_bar(console: Console) -> Progress:
@@ -66,3 +85,31 @@ def progress_bar(console: Console) -> Progress:
         console=console,
         transient=True,
     )
+
+
+def simulate(
+    args: argparse.Namespace, experiment: Experiment, folder: RunFolder, run: Callable[..., T]
+) -> T:
+    """`run(experiment, folder, ...)` (run_sim, run_check) with the simulation arguments,
+    behind a progress bar on stderr."""
+    with progress_bar(Console(stderr=True)) as progress:
+        task = progress.add_task(
+            experiment.experiment.name, total=experiment.experiment.replications
+        )
+        return run(
+            experiment,
+            folder,
+            jobs=args.jobs,
+            keep_histories=args.histories,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+
+
+def interrupted(summary: dict, folder: RunFolder, err: Console) -> int:
+    """Say where the partial result of an interrupted run is; the exit code 130."""
+    done = summary["replications"]
+    err.print(
+        f"[yellow]interrupted: partial result ({done['completed']} of {done['requested']} "
+        f"replications) in {folder.path}[/yellow]"
+    )
+    return 130

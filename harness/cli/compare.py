@@ -13,7 +13,7 @@ from ..console import print_comparison
 from ..errors import BadInput
 from ..matrix import load_comparison, toml_value
 from ..results import RunFolder
-from .common import add_override_arguments, add_replication_arguments, progress_bar
+from .common import add_override_arguments, add_simulation_arguments, progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a comparison file, or two or more run folders",
     )
     add_override_arguments(p)
-    add_replication_arguments(p)
+    add_simulation_arguments(p, histories=False)
     p.add_argument(
         "--dry-run",
         action="store_true",

@@ -12,10 +12,11 @@ from ..results import RunFolder
 from ..run import run_sim
 from .common import (
     add_experiment_arguments,
-    add_replication_arguments,
+    add_simulation_arguments,
     count,
+    interrupted,
     load_experiment,
-    progress_bar,
+    simulate,
 )
 
 
@@ -28,15 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "0 ok, 1 a gate failed, 2 bad input, 130 interrupted (partial result written).",
     )
     add_experiment_arguments(p)
-    add_replication_arguments(p)
+    add_simulation_arguments(p)
     p.add_argument("--seed", type=count(0), metavar="S", help="override the file's")
-    p.add_argument(
-        "--histories",
-        type=count(0),
-        default=1,
-        metavar="K",
-        help="write the full history of the first K replications (default 1)",
-    )
     p.add_argument("--json", action="store_true", help="print summary.json instead of a table")
     p.add_argument(
         "--dry-run",
@@ -47,27 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    extra = []
-    if args.replications is not None:
-        extra.append(f"experiment.replications={args.replications}")
-    if args.seed is not None:
-        extra.append(f"experiment.seed={args.seed}")
-    experiment = load_experiment(args, extra)
+    experiment = load_experiment(args)
     out = Console()
     if args.dry_run:
         print(experiment.to_toml(), end="")
         return 0
     err = Console(stderr=True)
     folder = RunFolder.create(experiment.experiment.name, args.out)
-    with progress_bar(err) as bar:
-        task = bar.add_task(experiment.experiment.name, total=experiment.experiment.replications)
-        summary = run_sim(
-            experiment,
-            folder,
-            jobs=args.jobs,
-            keep_histories=args.histories,
-            on_progress=lambda n: bar.advance(task, n),
-        )
+    summary = simulate(args, experiment, folder, run_sim)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -75,10 +56,5 @@ def main(args: argparse.Namespace) -> int:
         print_gates(summary["gates"], out)
         err.print(f"run folder: {folder.path}")
     if summary["status"] != "completed":
-        err.print(
-            f"[yellow]interrupted: partial result ({summary['replications']['completed']}"
-            f" of {summary['replications']['requested']} replications) in "
-            f"{folder.path}[/yellow]"
-        )
-        return 130
+        return interrupted(summary, folder, err)
     return 0 if all(g["passed"] for g in summary["gates"]) else 1

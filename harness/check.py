@@ -1,0 +1,141 @@
+"""A check: run an experiment in batches until every gate is settled, compare it with a
+baseline run, and say pass or fail. `harness check` and the pytest plugin both use it.
+
+The replications run are a prefix 0 .. n-1 of the experiment's seed sequence, so the run
+folder a check leaves is the same as `harness run` would write for n replications, and an
+early-stopped check is a normal run folder.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .baseline import Baseline, Comparison, compare
+from .checker import ReplicationMetrics
+from .environment import Environment
+from .experiment import Experiment
+from .results import RunFolder
+from .run import RunRecorder
+from .runner import RunResult, run_replications
+from .sequential import GateVerdict, Plan, decide_at_end, settle
+from .summary import REPLICATION_COLUMNS, replication_row, summarize
+
+
+@dataclass
+class CheckResult:
+    experiment: Experiment
+    folder: RunFolder
+    plan: Plan
+    summary: dict = field(default_factory=dict)
+    verdicts: dict[int, GateVerdict] = field(default_factory=dict)  # by gate index
+    comparisons: list[Comparison] = field(default_factory=list)
+    baseline: Baseline | None = None
+    replications: int = 0
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def regression(self) -> bool:
+        return any(c.worse for c in self.comparisons)
+
+    @property
+    def passed(self) -> bool:
+        return (
+            not self.interrupted
+            and all(v.passed for v in self.verdicts.values())
+            and not self.regression
+        )
+
+    @property
+    def stopped_early(self) -> bool:
+        return not self.interrupted and self.replications < self.plan.replications
+
+    def as_dict(self) -> dict:
+        """The `check` section of summary.json."""
+        return {
+            **self.plan.as_dict(),
+            "replications_run": self.replications,
+            "stopped_early": self.stopped_early,
+            "passed": self.passed,
+            "gates": [self.verdicts[i].as_dict() for i in sorted(self.verdicts)],
+            "baseline": None
+            if self.baseline is None
+            else {
+                "path": str(self.baseline.path),
+                "comparisons": [c.as_dict() for c in self.comparisons],
+            },
+        }
+
+
+def run_check(
+    experiment: Experiment,
+    folder: RunFolder,
+    *,
+    baseline: Baseline | None = None,
+    jobs: int | None = None,
+    keep_histories: int = 1,
+    on_progress: Callable[[int], None] = lambda n: None,
+) -> CheckResult:
+    """Run batch after batch until every gate is settled (and, with a baseline, a
+    regression is found or no further replication can pair with it), then write the
+    run folder. Each look's comparisons are tested at the look's share of the error."""
+    started = time.monotonic()
+    env = Environment.build(experiment)
+    plan = Plan.of(experiment.experiment.replications, experiment.check)
+    check = CheckResult(experiment, folder, plan, baseline=baseline)
+    recorder = RunRecorder(experiment, folder, jobs=jobs, on_progress=on_progress)
+    result = RunResult(plan.replications)
+    gates = experiment.gates
+    batches = plan.batches()
+    for look, batch in enumerate(batches, start=1):
+        part = run_replications(
+            env,
+            len(batch),
+            first=batch.start,
+            jobs=jobs,
+            keep_histories=keep_histories,
+            on_chunk=recorder.record,
+        )
+        result.metrics.update(part.metrics)
+        if part.interrupted:
+            result.interrupted = check.interrupted = True
+            break
+        metrics = summarize(result.ordered())
+        ran = len(result.metrics)
+        last = look == len(batches)
+        for index, gate in enumerate(gates):
+            if index in check.verdicts:
+                continue
+            if last:
+                check.verdicts[index] = decide_at_end(gate, metrics, ran)
+            elif (verdict := settle(gate, metrics, plan, ran)) is not None:
+                check.verdicts[index] = verdict
+        comparing = baseline is not None and not check.regression
+        if comparing:
+            check.comparisons = compare(_rows(result), baseline.rows, 1.0 - plan.look_confidence)
+            comparing = not check.regression and max(baseline.rows, default=-1) >= batch.stop
+        if len(check.verdicts) == len(gates) and not comparing:
+            break
+    check.replications = len(result.metrics)
+    check.summary = recorder.finish(result, **_gates_and_check(check))
+    check.seconds = time.monotonic() - started
+    return check
+
+
+def _gates_and_check(check: CheckResult) -> dict:
+    """summary.json's gates (the check's verdicts, each as decided) and check section."""
+    extra: dict = {"check": check.as_dict()}
+    if not check.interrupted:
+        extra["gates"] = [check.verdicts[i].result.as_dict() for i in sorted(check.verdicts)]
+    return extra
+
+
+def _rows(result: RunResult) -> dict[int, dict]:
+    """The run's replications as replications.csv rows, by index (as a baseline has them)."""
+    return {i: _row(i, m) for i, m in result.metrics.items()}
+
+
+def _row(index: int, metrics: ReplicationMetrics) -> dict:
+    return dict(zip(REPLICATION_COLUMNS, replication_row(index, metrics), strict=True))

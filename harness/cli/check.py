@@ -1,0 +1,69 @@
+"""`harness check EXPERIMENT.toml`: the CI gate. Run until every gate is settled, compare
+with a baseline run, write JUnit XML, exit 1 on any failure."""
+
+from __future__ import annotations
+
+import argparse
+from functools import partial
+
+from rich.console import Console
+
+from .. import junit
+from ..baseline import load_baseline
+from ..check import run_check
+from ..console import print_check, print_summary
+from ..errors import BadInput
+from ..results import RunFolder
+from .common import (
+    add_experiment_arguments,
+    add_simulation_arguments,
+    interrupted,
+    load_experiment,
+    simulate,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="check an experiment's gates (and a baseline) for CI, stopping once settled",
+        description="Run an experiment in batches (the [check] table: confidence, batch) "
+        "until every gate's outcome is settled, or all its replications ran; with "
+        "--baseline, also fail when slip-through or exposure is significantly worse than "
+        "in that earlier run folder of the same experiment. Writes a normal run folder and, "
+        "with --junit, JUnit XML with one test case per gate and comparison. Exit codes: "
+        "0 every gate held, 1 a gate failed or a regression was found, 2 bad input, 130 "
+        "interrupted (partial result written).",
+    )
+    add_experiment_arguments(p)
+    p.add_argument(
+        "--baseline",
+        metavar="RUN_DIR",
+        help="an earlier run folder of the same experiment (same name, seed, population, "
+        "operators, faults) to compare against",
+    )
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
+    add_simulation_arguments(p)
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args)
+    if not experiment.gates and args.baseline is None:
+        raise BadInput(
+            f"{args.experiment}: nothing to check: add [[gates]] to the file or give --baseline"
+        )
+    baseline = load_baseline(args.baseline, experiment) if args.baseline is not None else None
+    junit_path = junit.check_target(args.junit) if args.junit is not None else None
+    out, err = Console(), Console(stderr=True)
+    folder = RunFolder.create(experiment.experiment.name, args.out)
+    check = simulate(args, experiment, folder, partial(run_check, baseline=baseline))
+    print_summary(check.summary, out)
+    print_check(check, out)
+    if junit_path is not None:
+        junit.write(check, junit_path)
+        err.print(f"JUnit XML: {junit_path}")
+    err.print(f"run folder: {folder.path}")
+    if check.interrupted:
+        return interrupted(check.summary, folder, err)
+    return 0 if check.passed else 1
