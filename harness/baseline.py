@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import BadInput
 from .experiment import Experiment, load
-from .stats import compare_paired, compare_proportions, holm
+from .stats import compare_paired, compare_proportions, design_effect, holm
 
 Row = Mapping[str, float]
 """One replication's row of replications.csv, by column."""
@@ -79,10 +79,14 @@ def _sum(rows: list[Row], column: str) -> int:
 
 
 def _slip_through(run: list[Row], base: list[Row]) -> tuple[float | None, float | None, float]:
-    """Pooled slips over protected trials: Fisher's exact test, one-sided."""
+    """Pooled slips over protected trials: Fisher's exact test, one-sided, with counts
+    deflated by the larger of the two runs' design effects (slips cluster in shifts)."""
     k1, n1 = _sum(run, "slips"), _sum(run, "trials")
     k2, n2 = _sum(base, "slips"), _sum(base, "trials")
-    p = compare_proportions(k1, n1, k2, n2, alternative="greater")
+    clustering = max(
+        design_effect([(int(r["slips"]), int(r["trials"])) for r in rows]) for rows in (run, base)
+    )
+    p = compare_proportions(k1, n1, k2, n2, alternative="greater", design_effect=clustering)
     return (k1 / n1 if n1 else None), (k2 / n2 if n2 else None), p
 
 

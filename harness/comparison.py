@@ -238,7 +238,13 @@ def _slip_test(run: RunData, base: RunData) -> dict:
     return {
         "test": "fisher_exact",
         "difference": ours["rate"] - theirs["rate"] if tested else None,
-        "p": compare_proportions(ours["slips"], ours["trials"], theirs["slips"], theirs["trials"])
+        "p": compare_proportions(
+            ours["slips"],
+            ours["trials"],
+            theirs["slips"],
+            theirs["trials"],
+            design_effect=max(ours.get("design_effect", 1.0), theirs.get("design_effect", 1.0)),
+        )
         if tested
         else None,
         "p_adjusted": None,

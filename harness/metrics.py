@@ -57,12 +57,15 @@ def lookup(metrics: dict, path: str) -> object:
     return node
 
 
-def counts(metrics: dict, path: str) -> tuple[int, int] | None:
-    """(events, trials) behind an interval rate, None for other metrics."""
+def counts(metrics: dict, path: str) -> tuple[int, int, float] | None:
+    """(events, trials, design effect) behind an interval rate, None for other metrics."""
     if path not in RATE_COUNTS:
         return None
     events, trials = (lookup(metrics, p) for p in RATE_COUNTS[path])
-    return (events, trials) if isinstance(events, int) and isinstance(trials, int) else None
+    if not (isinstance(events, int) and isinstance(trials, int)):
+        return None
+    clustering = lookup(metrics, path.rsplit(".", 1)[0] + ".design_effect")
+    return events, trials, float(clustering) if isinstance(clustering, int | float) else 1.0
 
 
 def interval(metrics: dict, path: str) -> tuple[float, float] | None:

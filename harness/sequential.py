@@ -97,7 +97,8 @@ def look_interval(gate: Gate, metrics: dict, confidence: float) -> tuple[float, 
     observed = counts(metrics, gate.metric)
     if observed is None:
         return None
-    low, high = proportion(*observed, confidence)["ci95"]
+    events, trials, clustering = observed
+    low, high = proportion(events, trials, confidence, design_effect=clustering)["ci95"]
     return (low, high)
 
 

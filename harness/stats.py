@@ -10,23 +10,50 @@ from scipy.stats import beta, fisher_exact, t, wilcoxon
 CONFIDENCE = 0.95
 
 
-def proportion(k: int, n: int, confidence: float = CONFIDENCE) -> dict:
+def proportion(k: int, n: int, confidence: float = CONFIDENCE, design_effect: float = 1.0) -> dict:
     """Rate k/n with its Clopper-Pearson (exact) interval.
 
     With no events the interval is the one-sided upper bound [0, 1 - alpha^(1/n)] (about
     3/n: the "rule of three"), and `zero_events` says the rate is only bounded, not zero.
+    When trials cluster (see `design_effect`), the interval is computed on the effective
+    sample size n / design_effect (Korn & Graubard 1998), so it widens as clustering grows.
     """
     if n == 0:
-        return {"rate": None, "ci95": [0.0, 1.0], "zero_events": True}
+        return {"rate": None, "ci95": [0.0, 1.0], "zero_events": True, "design_effect": 1.0}
     alpha = 1.0 - confidence
+    k_eff, n_eff = k / design_effect, n / design_effect
     if k == 0:
         low, high = 0.0, 1.0 - alpha ** (1.0 / n)
     elif k == n:
         low, high = alpha ** (1.0 / n), 1.0
     else:
-        low = float(beta.ppf(alpha / 2, k, n - k + 1))
-        high = float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return {"rate": k / n, "ci95": [low, high], "zero_events": k == 0}
+        low = float(beta.ppf(alpha / 2, k_eff, n_eff - k_eff + 1))
+        high = float(beta.ppf(1 - alpha / 2, k_eff + 1, n_eff - k_eff))
+    return {
+        "rate": k / n,
+        "ci95": [low, high],
+        "zero_events": k == 0,
+        "design_effect": design_effect,
+    }
+
+
+def design_effect(clusters: Sequence[tuple[int, int]]) -> float:
+    """How much more a pooled rate varies than if its trials were independent (at least 1).
+
+    Trials cluster in shifts: one departing reviewer's bad hour produces several slips at
+    once. This is the cluster-robust (ratio estimator) variance of the pooled rate over the
+    binomial variance, with clusters given as (events, trials). It is 1 when it cannot be
+    estimated: fewer than two clusters, or no events or nothing but events.
+    """
+    events = sum(k for k, _ in clusters)
+    trials = sum(n for _, n in clusters)
+    m = len(clusters)
+    if m < 2 or events == 0 or events == trials:
+        return 1.0
+    rate = events / trials
+    clustered = m / (m - 1) * sum((k - rate * n) ** 2 for k, n in clusters) / trials**2
+    independent = rate * (1 - rate) / trials
+    return max(1.0, clustered / independent)
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -93,12 +120,23 @@ Alternative = str  # "two-sided" | "greater" | "less": is the first sample's val
 
 
 def compare_proportions(
-    k1: int, n1: int, k2: int, n2: int, alternative: Alternative = "two-sided"
+    k1: int,
+    n1: int,
+    k2: int,
+    n2: int,
+    alternative: Alternative = "two-sided",
+    design_effect: float = 1.0,
 ) -> float:
     """p-value of Fisher's exact test that rate k1/n1 differs from k2/n2 ('greater': that
-    the first is higher). 1.0 when either side has no trials."""
+    the first is higher). 1.0 when either side has no trials.
+
+    With clustered trials, counts are first divided by the design effect (a Rao-Scott
+    style correction), so clustering does not pass for evidence."""
     if n1 == 0 or n2 == 0:
         return 1.0
+    if design_effect > 1.0:
+        k1, n1, k2, n2 = (round(x / design_effect) for x in (k1, n1, k2, n2))
+        n1, n2 = max(n1, k1, 1), max(n2, k2, 1)
     table = [[k1, n1 - k1], [k2, n2 - k2]]
     return float(fisher_exact(table, alternative=alternative).pvalue)
 

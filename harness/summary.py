@@ -9,7 +9,7 @@ from targets.moderation import SAFEGUARD_NAMES
 from .checker import ReplicationMetrics
 from .experiment import Experiment
 from .gates import evaluate
-from .stats import describe, proportion
+from .stats import describe, design_effect, proportion
 
 
 def summarize(results: Sequence[ReplicationMetrics]) -> dict:
@@ -29,7 +29,13 @@ def summarize(results: Sequence[ReplicationMetrics]) -> dict:
     return {
         "replications": len(results),
         "decisions": decisions,
-        "protected_slip_through": {"slips": slips, "trials": trials, **proportion(slips, trials)},
+        "protected_slip_through": {
+            "slips": slips,
+            "trials": trials,
+            **proportion(
+                slips, trials, design_effect=design_effect([(r.slips, r.trials) for r in results])
+            ),
+        },
         "shift_incident_probability": {
             "incidents": incidents,
             "shifts": len(results),

@@ -11,6 +11,7 @@ from scipy.stats import binomtest
 from harness.stats import (
     compare_paired,
     compare_proportions,
+    design_effect,
     format_rate,
     holm,
     mean_interval,
@@ -74,3 +75,41 @@ def test_mean_interval_is_student_t():
     assert entry["ci95"] == pytest.approx([3.0 - half, 3.0 + half], rel=1e-5)
     assert mean_interval([4.0]) == {"mean": 4.0, "ci95": None}
     assert mean_interval([]) == {"mean": None, "ci95": None}
+
+
+def _clustered_data(rng: random.Random, clusters: int = 40, size: int = 50) -> list:
+    """Shifts whose rate is either 0 or 0.2 (a bad shift), 0.1 on average."""
+    data = []
+    for _ in range(clusters):
+        p = 0.2 if rng.random() < 0.5 else 0.0
+        data.append((sum(rng.random() < p for _ in range(size)), size))
+    return data
+
+
+def test_design_effect_is_one_for_independent_trials_and_large_for_clustered_ones():
+    rng = random.Random(3)
+    independent = [(sum(rng.random() < 0.1 for _ in range(50)), 50) for _ in range(40)]
+    assert design_effect(independent) < 1.6
+    assert design_effect(_clustered_data(rng)) > 3
+    assert design_effect([(0, 50), (0, 50)]) == 1.0
+    assert design_effect([(3, 50)]) == 1.0
+
+
+def test_clustered_interval_keeps_its_coverage_where_the_plain_one_does_not():
+    rng = random.Random(5)
+    plain = corrected = 0
+    runs = 300
+    for _ in range(runs):
+        data = _clustered_data(rng)
+        k, n = sum(c[0] for c in data), sum(c[1] for c in data)
+        low, high = proportion(k, n)["ci95"]
+        plain += low <= 0.1 <= high
+        low, high = proportion(k, n, design_effect=design_effect(data))["ci95"]
+        corrected += low <= 0.1 <= high
+    assert plain / runs < 0.8
+    assert corrected / runs >= 0.9
+
+
+def test_clustering_deflates_the_evidence_of_the_exact_test():
+    assert compare_proportions(60, 1000, 30, 1000) < 0.01
+    assert compare_proportions(60, 1000, 30, 1000, design_effect=4.0) > 0.05
