@@ -49,6 +49,7 @@ from .model import (
 )
 from .safeguards import SAFEGUARD_NAMES
 from .service import RESTORE_MONITOR, Journal, ModerationService
+from .spec import ServiceSpec
 
 __all__ = [
     "ACTIONS",
@@ -93,6 +94,7 @@ __all__ = [
     "RestoreConfig",
     "SafeguardsConfig",
     "ScaledClock",
+    "ServiceSpec",
     "TwoPersonRuleConfig",
     "Unauthorized",
     "format_duration",
