@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import run
+from . import run, serve
 
-COMMANDS = (run,)
+COMMANDS = (run, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

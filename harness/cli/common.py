@@ -26,6 +26,13 @@ def count(minimum: int) -> Callable[[str], int]:
 
 def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
+    add_overrides(parser)
+    parser.add_argument(
+        "--out", metavar="DIR", help="write the run folder here (default: results/<name>-<time>)"
+    )
+
+
+def add_overrides(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -34,9 +41,6 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="dotted.key=value",
         help="override any key of the file (repeatable), e.g. "
         "--set safeguards.two_person_rule.enabled=true --set operators.0.count=4",
-    )
-    parser.add_argument(
-        "--out", metavar="DIR", help="write the run folder here (default: results/<name>-<time>)"
     )
 
 

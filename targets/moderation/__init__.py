@@ -17,6 +17,7 @@ from .config import (
 )
 from .durations import Duration, format_duration, parse_duration
 from .errors import (
+    ERRORS_BY_CODE,
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -60,6 +61,7 @@ __all__ = [
     "DELAYED",
     "DISMISSED",
     "DOWN_STATUSES",
+    "ERRORS_BY_CODE",
     "ESCALATED",
     "FINAL_STATUSES",
     "PENDING_APPROVAL",
