@@ -110,7 +110,7 @@ class HttpTarget:
         return self.account(account_id).status
 
     def audit(self, cursor: int = 0, limit: int = 1000) -> list[AuditEntry]:
-        page = self._admin("GET", "/audit", params={"cursor": cursor, "limit": limit})
+        page = self._admin("GET", "/admin/audit", params={"cursor": cursor, "limit": limit})
         return [AuditEntry(**entry) for entry in page["entries"]]
 
     def clock(self) -> dict[str, Any]:
@@ -140,7 +140,7 @@ class HttpTarget:
     def advance(self, t: float) -> Sequence[Outcome]:
         """Manual-clock mode: move the service's clock to `t`, firing timers on the way."""
         moved = self._admin("POST", "/admin/clock", body={"to": t})
-        return [Outcome(**o) for o in moved["fired"]]
+        return tuple(Outcome(**o) for o in moved["fired"])
 
     def connect(self, seed: str) -> tuple[HttpTarget, dict[str, str]]:
         """A fresh shift with `seed` and the operators' credentials: the simulator's

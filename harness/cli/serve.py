@@ -131,12 +131,14 @@ def open_store(text: str) -> Store:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A bound socket (so that --port 0 can report the port it got)."""
+    """A listening socket (so that --port 0 can report the port it got, and clients that
+    connect before the server runs wait in the backlog)."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(2048)
     except OSError as exc:
         raise BadInput(f"--host {host} --port {port}: cannot listen there ({exc})") from None
     return sock

@@ -374,7 +374,7 @@ class ModerationService:
             clock.set(due)
             fired += self._run_due(due)
         clock.set(t)
-        return fired
+        return tuple(fired)
 
     def replay(self, entries: Iterable[tuple[float, str, tuple, dict]]) -> int:
         """Re-run journaled commands on a fresh service built with the same settings and seed.

@@ -227,7 +227,7 @@ def create_app(served: ServedTarget) -> FastAPI:
 
     # --- admin ------------------------------------------------------------------------------
 
-    @app.get("/audit", dependencies=Admin, tags=["admin"])
+    @app.get("/admin/audit", dependencies=Admin, tags=["admin"])
     async def audit(
         cursor: Annotated[int, Query(ge=0, description="last sequence number read")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
