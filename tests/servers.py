@@ -12,13 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import uvicorn
 from conftest import ROOT
 from test_core import ACCOUNTS, OPERATORS
 
-from harness.cli.serve import listen
+from harness.cli.serve import http_server, listen
 from targets.moderation import RestoreConfig, SafeguardsConfig, ServiceSpec
-from targets.moderation.api import ServedTarget, create_app
+from targets.moderation.api import ServedTarget
 from targets.moderation.store import MemoryStore, Store
 
 ADMIN = "test-admin-token"
@@ -58,9 +57,7 @@ def running(target: ServedTarget) -> Iterator[str]:
     """Serve `target` from a thread on a free 127.0.0.1 port; yields the base URL."""
     sock = listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(target), log_level="warning", access_log=False)
-    )
+    server = http_server(target)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_SECONDS

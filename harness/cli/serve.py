@@ -13,6 +13,7 @@ from typing import Any
 
 import uvicorn
 
+from targets.moderation import ServiceSpec
 from targets.moderation.api import ServedTarget, create_app
 from targets.moderation.store import MemoryStore, SqliteStore, Store, StoreError
 
@@ -88,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         served = ServedTarget.open(
             store,
-            lambda: _spec(experiment),
+            lambda: served_spec(experiment),
             time_scale=args.time_scale,
             admin_token=args.admin_token,
             name=experiment.experiment.name,
@@ -100,11 +101,8 @@ def main(args: argparse.Namespace) -> int:
     sock = listen(args.host, args.port)
     url = _url(sock)
     print(_banner(served, url), flush=True)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(served), log_level="warning", access_log=False)
-    )
     try:
-        server.run(sockets=[sock])
+        http_server(served).run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     finally:
@@ -113,7 +111,14 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec(experiment: Experiment):
+def http_server(served: ServedTarget) -> uvicorn.Server:
+    """The HTTP server every served target runs in: one process, one event loop (the core
+    is a single writer), no access log."""
+    return uvicorn.Server(uvicorn.Config(create_app(served), log_level="warning", access_log=False))
+
+
+def served_spec(experiment: Experiment) -> ServiceSpec:
+    """The experiment's service, with operator tokens no one can derive from the file."""
     env = Environment.build(experiment, secret=secrets.token_hex(16))
     return env.target_spec(env.target_seed(0))
 
