@@ -62,18 +62,31 @@ def serve_prepared(store_path: str | None, reports: int, ready) -> None:
     http_server(served).run(sockets=[sock])
 
 
-def wrk(url: str, seconds: int, connections: int, script: Path | None = None, **env) -> dict:
-    """Requests per second, latency percentiles and failed answers of one wrk run."""
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    url: str, seconds: int, connections: int, pid: int, script: Path | None = None, **env
+) -> dict:
+    """One wrk run: requests per second, the server's CPU time per request, the 99th
+    percentile latency and the count of failed answers."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script is not None:
         command += ["-s", str(script)]
+    cpu = cpu_seconds(pid)
     out = subprocess.run(
         [*command, url], capture_output=True, text=True, check=True, env={**os.environ, **env}
     ).stdout
+    cpu = cpu_seconds(pid) - cpu
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     return {
         "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "per_cpu_second": requests / cpu,
+        "requests": requests,
         "p99": re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1),
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
     }
@@ -93,14 +106,15 @@ def measure(store_path: str | None, args: argparse.Namespace, lua: Path) -> tupl
                 sys.exit("the server process failed (see above)")
         port, token = here.recv()
         url = f"http://127.0.0.1:{port}"
-        wrk(f"{url}/health", 1, args.connections)  # warm up
+        wrk(f"{url}/health", 1, args.connections, server.pid)  # warm up
         first = 1
         for _ in range(args.rounds):
-            bare.append(wrk(f"{url}/health", args.seconds, args.connections))
+            bare.append(wrk(f"{url}/health", args.seconds, args.connections, server.pid))
             run = wrk(
                 url,
                 args.seconds,
                 args.connections,
+                server.pid,
                 lua,
                 BENCH_TOKEN=token,
                 BENCH_FIRST=str(first),
@@ -140,16 +154,24 @@ def main() -> None:
         f"served incident-2017; wrk, 1 thread, {args.connections} connections; median of "
         f"{args.rounds} alternating {args.seconds} s runs per figure"
     )
-    print(f"{'store':<8}{'bare GET /health':>22}{'decide':>22}{'decide / bare':>16}")
+    print(
+        "throughput is what wrk saw; per server CPU-second is what one core of the server "
+        "would sustain (steadier on a shared machine)"
+    )
+    header = f"{'':<24}{'bare GET /health':>18}{'decide':>12}{'decide / bare':>15}"
+    print(header)
     for store, bare, decide in rows:
-        print(
-            f"{store:<8}{bare['rate']:>12,.0f} req/s (p99 {bare['p99']:>6})"
-            f"{decide['rate']:>12,.0f} dec/s (p99 {decide['p99']:>6})"
-            f"{decide['rate'] / bare['rate']:>14.0%}"
-        )
-    memory_ratio = rows[0][2]["rate"] / rows[0][1]["rate"]
-    verdict = "met" if memory_ratio >= 0.5 else "NOT met"
-    print(f"aim: decide >= 50% of bare with the memory store -> {verdict}")
+        for label, key in (("throughput /s", "rate"), ("per server CPU-second", "per_cpu_second")):
+            print(
+                f"{store + ' ' + label:<24}{bare[key]:>18,.0f}{decide[key]:>12,.0f}"
+                f"{decide[key] / bare[key]:>15.0%}"
+            )
+        print(f"{store + ' p99 latency':<24}{bare['p99']:>18}{decide['p99']:>12}")
+    _, bare, decide = rows[0]
+    for label, key in (("throughput", "rate"), ("per CPU-second", "per_cpu_second")):
+        ratio = decide[key] / bare[key]
+        verdict = "met" if ratio >= 0.5 else "NOT met"
+        print(f"aim: decide >= 50% of bare with the memory store ({label}) -> {verdict}")
 
 
 if __name__ == "__main__":

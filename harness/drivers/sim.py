@@ -3,7 +3,9 @@
 Reports arrive as a Poisson stream, operators claim them, spend their per-item time, decide
 per persona, and the target's safeguards act; delayed actions fire or are cancelled and the
 restore monitor restores, on the target's own timers. The driver only calls the target's
-public API and records what it asked and what came back in the history.
+public API (the Target protocol, plus `advance` to move the target's clock) and records
+what it asked and what came back in the history, so the same replication runs against the
+in-process core or, through the HTTP client, against a served target with a manual clock.
 
 Every random stream is derived from the replication seed and a purpose (reports, floods,
 each operator, the target), so the report stream is the same under every safeguard

@@ -269,7 +269,7 @@ def create_app(served: ServedTarget) -> FastAPI:
 
     @app.get("/admin/operators", **Admin)
     async def operators() -> list[OperatorOut]:
-        """Every operator's credentials."""
+        """Every operator's credentials, in the experiment's order."""
         now = served.clock.now()
         return [
             {
@@ -279,7 +279,7 @@ def create_app(served: ServedTarget) -> FastAPI:
                 "exit_at": op.exit_at,
                 "departed": op.departed(now),
             }
-            for op in served.call(Core.operators)
+            for op in served.spec.operators
         ]
 
     @app.post("/admin/reset", **Admin)
