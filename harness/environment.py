@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from targets.moderation import SafeguardsConfig
+from targets.moderation import SafeguardsConfig, ServiceSpec
 
 from .experiment import Experiment
 from .population import Population, build_population
@@ -23,12 +23,14 @@ class Environment:
     target_safeguards: SafeguardsConfig = field(repr=False)
 
     @classmethod
-    def build(cls, experiment: Experiment) -> Environment:
+    def build(cls, experiment: Experiment, secret: str | None = None) -> Environment:
+        """`secret` makes the operators' tokens unguessable (a served target needs that);
+        by default they derive from the seed."""
         seed = experiment.experiment.seed
         return cls(
             experiment,
             build_population(experiment.population, seed),
-            build_roster(experiment),
+            build_roster(experiment, secret),
             experiment.safeguards.target_config(),
         )
 
@@ -55,3 +57,17 @@ class Environment:
         """Replication `index`'s seed: independent of how replications are spread over
         processes, and the same under every configuration (common random numbers)."""
         return f"{self.seed}:{index}"
+
+    def target_seed(self, index: int) -> str:
+        """The seed of the target's own random choices in replication `index`."""
+        return f"{self.replication_seed(index)}:target"
+
+    def target_spec(self, seed: int | str) -> ServiceSpec:
+        """The moderation service this experiment describes, with its random seed."""
+        return ServiceSpec(
+            self.population.accounts,
+            tuple(spec.record for spec in self.roster),
+            self.target_safeguards,
+            self.experiment.restore,
+            seed,
+        )

@@ -7,6 +7,7 @@ into an immutable `Experiment` with every default filled in. Any problem becomes
 
 from __future__ import annotations
 
+import copy
 import difflib
 import tomllib
 import types
@@ -291,8 +292,12 @@ class Experiment(Settings):
 
 def load(path: str | Path, overrides: typing.Sequence[str] = ()) -> Experiment:
     """Read, override and validate an experiment file."""
-    source = str(path)
-    raw = read_toml(path)
+    return from_raw(read_toml(path), str(path), overrides)
+
+
+def from_raw(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] = ()) -> Experiment:
+    """Override and validate raw experiment data; `source` names it in errors."""
+    raw = copy.deepcopy(raw)
     for item in overrides:
         apply_override(raw, item, source)
     return validate(raw, source, overrides)

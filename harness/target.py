@@ -9,6 +9,7 @@ also the surface a real moderation service would need to speak for the harness t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from targets.moderation import AccountView, AuditEntry, Outcome, PendingView, ReportView
@@ -74,3 +75,22 @@ class Target(Protocol):
     # --- admin (chaos) -------------------------------------------------------------------
 
     def set_fault(self, kind: str, active: bool) -> frozenset[str]: ...
+
+
+class Timeline(Protocol):
+    """A target whose clock the driver moves (the simulator's virtual time)."""
+
+    def advance(self, t: float) -> Sequence[Outcome]:
+        """Move the target's clock to `t`, firing each timer due meanwhile at its own
+        instant; returns what the timers did, in order."""
+        ...
+
+
+class TimedTarget(Target, Timeline, Protocol):
+    """A target the simulator can drive: `ModerationService` on a `ManualClock`, or a
+    served target in manual-clock mode through the HTTP client."""
+
+
+Connect = Callable[[str], tuple[TimedTarget, Mapping[str, str]]]
+"""Given the target's seed, a fresh target at the start of a shift and every operator's
+credentials (operator id -> token)."""

@@ -1,10 +1,14 @@
-"""The in-process service speaks the Target protocol the drivers rely on."""
+"""The in-process service and the HTTP client both speak the Target protocol the drivers
+rely on: the same method names, parameters and return types."""
 
 from __future__ import annotations
 
 import inspect
 
-from harness.target import Target
+import pytest
+
+from harness.client import HttpTarget
+from harness.target import Target, TimedTarget
 from targets.moderation import ModerationService
 
 
@@ -14,8 +18,14 @@ def protocol_methods() -> list[str]:
 
 def test_service_has_every_target_method_with_the_same_parameters():
     assert len(protocol_methods()) >= 12
-    for name in protocol_methods():
-        ours = inspect.signature(getattr(Target, name))
+    for name in [*protocol_methods(), "advance"]:
+        ours = inspect.signature(getattr(TimedTarget, name))
         theirs = inspect.signature(inspect.unwrap(getattr(ModerationService, name)))
         expected = [p for p in ours.parameters if p != "idempotency_key"]
         assert [p for p in theirs.parameters] == expected, name
+
+
+@pytest.mark.parametrize("name", [*protocol_methods(), "advance"])
+def test_http_client_has_every_method_with_the_same_signature(name):
+    protocol = getattr(TimedTarget, name)
+    assert inspect.signature(getattr(HttpTarget, name)) == inspect.signature(protocol), name

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import check, compare, report, run
+from . import check, compare, report, run, serve
 
-COMMANDS = (run, compare, report, check)
+COMMANDS = (run, compare, report, check, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

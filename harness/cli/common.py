@@ -33,8 +33,9 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     add_override_arguments(parser)
 
 
-def add_override_arguments(parser: argparse.ArgumentParser) -> None:
-    """--set and --out, which every command that takes an experiment file takes."""
+def add_override_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
+    """--set, which every command that takes an experiment file takes, and --out for those
+    that write a folder."""
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -44,9 +45,12 @@ def add_override_arguments(parser: argparse.ArgumentParser) -> None:
         help="override any key of the file (repeatable), e.g. "
         "--set safeguards.two_person_rule.enabled=true --set operators.0.count=4",
     )
-    parser.add_argument(
-        "--out", metavar="DIR", help="write the run folder here (default: results/<name>-<time>)"
-    )
+    if out:
+        parser.add_argument(
+            "--out",
+            metavar="DIR",
+            help="write the run folder here (default: results/<name>-<time>)",
+        )
 
 
 def add_simulation_arguments(parser: argparse.ArgumentParser, *, histories: bool = True) -> None:

@@ -3,7 +3,9 @@
 Reports arrive as a Poisson stream, operators claim them, spend their per-item time, decide
 per persona, and the target's safeguards act; delayed actions fire or are cancelled and the
 restore monitor restores, on the target's own timers. The driver only calls the target's
-public API and records what it asked and what came back in the history.
+public API (the Target protocol, plus `advance` to move the target's clock) and records
+what it asked and what came back in the history, so the same replication runs against the
+in-process core or, through the HTTP client, against a served target with a manual clock.
 
 Every random stream is derived from the replication seed and a purpose (reports, floods,
 each operator, the target), so the report stream is the same under every safeguard
@@ -26,7 +28,6 @@ from targets.moderation import (
     REQUEUED,
     ManualClock,
     ModerationError,
-    ModerationService,
     Outcome,
 )
 
@@ -34,6 +35,7 @@ from ..environment import Environment
 from ..experiment import ReportFlood
 from ..history import FAIL, OK, History, add_answer
 from ..personas import Item, Persona, make_persona
+from ..target import Connect, TimedTarget
 
 ARRIVAL, FLOOD, DONE, FAULT, ATTACK, EXIT, END = range(7)
 
@@ -55,19 +57,11 @@ class Agent:
 
 
 class Simulation:
-    def __init__(self, env: Environment, replication: int) -> None:
+    def __init__(self, env: Environment, replication: int, connect: Connect | None = None):
         self.env = env
         seed = env.replication_seed(replication)
         exp = env.experiment
-        self.clock = ManualClock()
-        self.target = ModerationService(
-            env.population.accounts,
-            [spec.record for spec in env.roster],
-            clock=self.clock,
-            safeguards=env.target_safeguards,
-            restore=exp.restore,
-            seed=f"{seed}:target",
-        )
+        self.target, tokens = (connect or local_target(env))(env.target_seed(replication))
         self.ops: list = []
         self.reports_rng = random.Random(f"{seed}:reports")
         self.flood_rng = random.Random(f"{seed}:flood")
@@ -75,7 +69,7 @@ class Simulation:
             spec.id: Agent(
                 spec.id,
                 spec.record.role,
-                spec.token,
+                tokens[spec.id],
                 make_persona(
                     spec.entry, random.Random(f"{seed}:operator:{spec.id}"), spec.record.exit_at
                 ),
@@ -123,16 +117,11 @@ class Simulation:
                 self._push(exit_at, EXIT, agent)
         self._push(shift, END, None)
 
-        target, clock, events = self.target, self.clock, self.events
+        advance, events = self.target.advance, self.events
         while events:
             t, _, kind, data = heapq.heappop(events)
-            due = target.next_due()
-            while due is not None and due <= t:
-                clock.set(due)
-                for outcome in target.run_due():
-                    self._observe_timer(outcome)
-                due = target.next_due()
-            clock.set(t)
+            for outcome in advance(t):
+                self._observe_timer(outcome)
             if kind == ARRIVAL:
                 if rng.random() < share_protected:
                     item = Item(
@@ -357,6 +346,17 @@ class Simulation:
         self.ops.append((t, process, FAIL, f, request))
 
 
-def simulate(env: Environment, replication: int) -> History:
-    """Run replication `replication` of the environment's experiment."""
-    return Simulation(env, replication).run()
+def local_target(env: Environment) -> Connect:
+    """The in-process target: a fresh `ModerationService` on a virtual clock."""
+    tokens = {spec.id: spec.token for spec in env.roster}
+
+    def connect(seed: str) -> tuple[TimedTarget, dict[str, str]]:
+        return env.target_spec(seed).build(ManualClock()), tokens
+
+    return connect
+
+
+def simulate(env: Environment, replication: int, connect: Connect | None = None) -> History:
+    """Run replication `replication` of the environment's experiment, against the
+    in-process target unless `connect` gives another (a served target over HTTP)."""
+    return Simulation(env, replication, connect).run()

@@ -17,6 +17,7 @@ from .config import (
 )
 from .durations import Duration, format_duration, parse_duration
 from .errors import (
+    ERRORS_BY_CODE,
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -49,6 +50,7 @@ from .model import (
 )
 from .safeguards import SAFEGUARD_NAMES
 from .service import RESTORE_MONITOR, Journal, ModerationService
+from .spec import ServiceSpec
 
 __all__ = [
     "ACTIONS",
@@ -59,6 +61,7 @@ __all__ = [
     "DELAYED",
     "DISMISSED",
     "DOWN_STATUSES",
+    "ERRORS_BY_CODE",
     "ESCALATED",
     "FINAL_STATUSES",
     "PENDING_APPROVAL",
@@ -93,6 +96,7 @@ __all__ = [
     "RestoreConfig",
     "SafeguardsConfig",
     "ScaledClock",
+    "ServiceSpec",
     "TwoPersonRuleConfig",
     "Unauthorized",
     "format_duration",

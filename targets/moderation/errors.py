@@ -31,3 +31,10 @@ class NotFound(ModerationError):
 class Conflict(ModerationError):
     status = 409
     code = "conflict"
+
+
+ERRORS_BY_CODE: dict[str, type[ModerationError]] = {
+    cls.code: cls
+    for cls in (ModerationError, InvalidRequest, Unauthorized, Forbidden, NotFound, Conflict)
+}
+"""Each refusal's machine-readable code, as the HTTP API writes it, back to its class."""

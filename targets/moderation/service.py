@@ -19,7 +19,7 @@ import itertools
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .clock import Clock
@@ -355,6 +355,26 @@ class ModerationService:
         replay of the journal fires them at the same points.
         """
         return self._run_due(self.clock.now())
+
+    def advance(self, t: float) -> Sequence[Outcome]:
+        """On a `ManualClock`: move the clock to `t`, firing every timer due meanwhile at its
+        own instant, as a running clock would; returns what they did, in order.
+
+        How a driver that owns the clock (the simulator, a served target in manual-clock
+        mode) moves time. Not journaled, for the reason given in `run_due`.
+        """
+        clock: Any = self.clock
+        timers = self._timers
+        if not timers or timers[0][0] > t:
+            clock.set(t)
+            return ()
+        fired: list[Outcome] = []
+        while timers and timers[0][0] <= t:
+            due = timers[0][0]
+            clock.set(due)
+            fired += self._run_due(due)
+        clock.set(t)
+        return tuple(fired)
 
     def replay(self, entries: Iterable[tuple[float, str, tuple, dict]]) -> int:
         """Re-run journaled commands on a fresh service built with the same settings and seed.

@@ -1,0 +1,207 @@
+"""An HTTP client of the served moderation target (`harness serve`) that speaks the Target
+protocol: the same methods, arguments and return types as the in-process service, and the
+same `ModerationError` subclasses from the service's 4xx answers. Drivers can hold either.
+
+A request whose fate is unknown (a 5xx answer, a timeout, a broken connection) raises
+`Indeterminate`: the operation may or may not have taken effect, and a history records it
+as such. One client keeps one keep-alive connection; use one client per thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+from requests.exceptions import ChunkedEncodingError
+
+from targets.moderation import (
+    ERRORS_BY_CODE,
+    AccountView,
+    AuditEntry,
+    ModerationError,
+    Outcome,
+    PendingView,
+    ReportView,
+)
+
+
+class Indeterminate(Exception):
+    """The request may or may not have taken effect (5xx, timeout, connection lost)."""
+
+
+class HttpTarget:
+    def __init__(self, url: str, admin_token: str | None = None, *, timeout: float = 10.0):
+        self.url = url.rstrip("/")
+        self.admin_token = admin_token
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    # --- operator calls --------------------------------------------------------------------
+
+    def file_report(
+        self,
+        reporter: str,
+        account_id: int,
+        violating: bool = False,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
+        body = {"account_id": account_id, "reporter": reporter, "violating": violating}
+        return self._call("POST", "/reports", body=body, key=idempotency_key)["report_id"]
+
+    def claim(self, token: str, *, idempotency_key: str | None = None) -> ReportView | None:
+        report = self._call("POST", "/queue/claim", token=token, key=idempotency_key)["report"]
+        return None if report is None else ReportView(**report)
+
+    def decide(
+        self,
+        token: str,
+        report_id: int,
+        decision: str,
+        action: str | None = None,
+        second_approver: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        body = {"decision": decision, "action": action, "second_approver": second_approver}
+        path = f"/reports/{report_id}/decision"
+        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+
+    def second_approve(
+        self, token: str, pending_id: int, approve: bool, *, idempotency_key: str | None = None
+    ) -> Outcome:
+        path = f"/pending/{pending_id}/approval"
+        body = {"approve": approve}
+        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+
+    def direct_action(
+        self,
+        token: str,
+        account_id: int,
+        action: str,
+        second_approver: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        path = f"/accounts/{account_id}/action"
+        body = {"action": action, "second_approver": second_approver}
+        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+
+    def cancel(self, token: str, pending_id: int, *, idempotency_key: str | None = None) -> Outcome:
+        path = f"/pending/{pending_id}/cancel"
+        return Outcome(**self._call("POST", path, token=token, key=idempotency_key))
+
+    def restore(
+        self, token: str, account_id: int, *, idempotency_key: str | None = None
+    ) -> Outcome:
+        path = f"/accounts/{account_id}/restore"
+        return Outcome(**self._call("POST", path, token=token, key=idempotency_key))
+
+    def pending_approvals(self, token: str) -> list[PendingView]:
+        return [PendingView(**p) for p in self._call("GET", "/pending", token=token)]
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def account(self, account_id: int) -> AccountView:
+        return AccountView(**self._call("GET", f"/accounts/{account_id}"))
+
+    def account_status(self, account_id: int) -> str:
+        return self.account(account_id).status
+
+    def audit(self, cursor: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        page = self._admin("GET", "/admin/audit", params={"cursor": cursor, "limit": limit})
+        return [AuditEntry(**entry) for entry in page["entries"]]
+
+    def clock(self) -> dict[str, Any]:
+        """now (shift seconds), scale, manual, next_due."""
+        return self._call("GET", "/clock")
+
+    # --- admin -------------------------------------------------------------------------------
+
+    def set_fault(self, kind: str, active: bool) -> frozenset[str]:
+        return frozenset(self.fault(kind, active)["core"])
+
+    def fault(self, kind: str, active: bool, **params: float) -> dict[str, Any]:
+        """Any fault the service knows: the core's safeguard faults, `latency` (seconds=)
+        or `server_errors` (share=); returns every fault now active."""
+        return self._admin("POST", "/admin/faults", body={"kind": kind, "active": active, **params})
+
+    def faults(self) -> dict[str, Any]:
+        return self._admin("GET", "/admin/faults")
+
+    def credentials(self) -> dict[str, str]:
+        """Every operator's token, by operator id."""
+        return {op["id"]: op["token"] for op in self._admin("GET", "/admin/operators")}
+
+    def reset(self, seed: int | str | None = None) -> None:
+        self._admin("POST", "/admin/reset", body={"seed": seed})
+
+    def advance(self, t: float) -> Sequence[Outcome]:
+        """Manual-clock mode: move the service's clock to `t`, firing timers on the way."""
+        moved = self._admin("POST", "/admin/clock", body={"to": t})
+        return tuple(Outcome(**o) for o in moved["fired"])
+
+    def connect(self, seed: str) -> tuple[HttpTarget, dict[str, str]]:
+        """A fresh shift with `seed` and the operators' credentials: the simulator's
+        `connect`, to run an experiment against the served target."""
+        self.reset(seed)
+        return self, self.credentials()
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.admin_token is None:
+            raise ValueError(f"{method} {path} needs the service's admin token")
+        return self._call(method, path, token=self.admin_token, **kwargs)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: dict | None = None,
+        key: str | None = None,
+        params: dict | None = None,
+    ) -> Any:
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        try:
+            answer = self.session.request(
+                method,
+                self.url + path,
+                json=body,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
+            raise Indeterminate(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+        status = answer.status_code
+        if status >= 500:
+            raise Indeterminate(f"{method} {path}: {status} {answer.text[:200]}")
+        try:
+            data = answer.json()
+        except requests.JSONDecodeError:
+            if status >= 400:
+                raise refusal(status, answer.text[:200]) from None
+            raise Indeterminate(f"{method} {path}: {status} without a JSON body") from None
+        if status >= 400:
+            raise refusal(status, data)
+        return data
+
+
+def refusal(status: int, data: Any) -> ModerationError:
+    """The `ModerationError` a 4xx answer stands for."""
+    code = data.get("error") if isinstance(data, dict) else None
+    message = data.get("message", "") if isinstance(data, dict) else str(data)
+    kind = ERRORS_BY_CODE.get(code or "")
+    if kind is not None:
+        return kind(message)
+    exc = ModerationError(f"{status} {code}: {message}")
+    exc.status, exc.code = status, code or "bad_request"
+    return exc

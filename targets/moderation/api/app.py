@@ -1,0 +1,387 @@
+"""The moderation service over HTTP: a thin FastAPI layer over the core.
+
+Handlers parse the request, hand the caller's bearer token to the core (the core decides
+who the caller is and what it may do), call the core under the served target's lock, and
+serialise the answer. Every refusal is a JSON body `{"error", "message"}` with a 4xx; a
+5xx happens only when the `server_errors` chaos fault is switched on.
+"""
+
+import asyncio
+import hmac
+import json
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ..errors import InvalidRequest, ModerationError, Unauthorized
+from ..service import ModerationService as Core
+from .middleware import BodyLimit, ChaosFaults
+from .schemas import (
+    AccountOut,
+    ActionRequest,
+    Advanced,
+    ApprovalRequest,
+    AuditPage,
+    Claimed,
+    ClockMove,
+    ClockOut,
+    CoreFault,
+    DecisionRequest,
+    ErrorOut,
+    FaultRequest,
+    FaultsOut,
+    Health,
+    LatencyFault,
+    NewReport,
+    OperatorOut,
+    OutcomeOut,
+    PendingOut,
+    ReportFiled,
+    ResetOut,
+    ResetRequest,
+)
+from .served import ServedTarget
+
+MAX_BODY = 64 * 1024
+HTTP_ERRORS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+ERRORS = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in {
+        401: "missing or unknown credentials",
+        403: "the caller may not do this (departed, not its claim, own second approver)",
+        404: "no such report, account, pending action or operator",
+        409: "already decided, claimed or answered; or an idempotency key reused",
+        413: "body too large",
+        422: "invalid request: the message names the field",
+    }.items()
+}
+DESCRIPTION = """
+A mock moderation service: accounts, a protected list, a review queue, operators and
+switchable safeguards. Operators authenticate with their own bearer token (admin:
+`GET /admin/operators`). Every write accepts an `Idempotency-Key` header: repeating a
+request with the same key returns the first answer without a second effect.
+"""
+
+
+MAX_KEY = 200
+OPERATOR_TOKEN = "the operator's own token"
+SECURITY_SCHEMES = {
+    "operator": {"type": "http", "scheme": "bearer", "description": OPERATOR_TOKEN},
+    "admin": {"type": "http", "scheme": "bearer", "description": "the service's admin token"},
+}
+IDEMPOTENT = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY},
+            "description": "repeat the request with the same key: the first answer, no "
+            "second effect",
+        }
+    ]
+}
+OPERATOR = {"security": [{"operator": []}]}
+OPERATOR_WRITE = {**OPERATOR, **IDEMPOTENT}
+ADMIN = {"security": [{"admin": []}]}
+
+
+def bearer_token(request: Request, whose: str) -> str:
+    """The token of `Authorization: Bearer <token>`. Read here rather than through
+    FastAPI's security dependencies, which cost a third of a decision's time."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(f"send {whose}: Authorization: Bearer <token>")
+    return token
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= MAX_KEY:
+        raise InvalidRequest(f"header.Idempotency-Key: 1 to {MAX_KEY} characters")
+    return key
+
+
+def operator_write(request: Request) -> tuple[str, str | None]:
+    """The calling operator's token and the request's idempotency key."""
+    return bearer_token(request, OPERATOR_TOKEN), idempotency_key(request)
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON that stays encodable whatever the request contained (error messages may
+    quote it)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def error(status: int, code: str, message: str, field: str | None = None, **headers: str):
+    body: dict[str, Any] = {"error": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return AsciiJSONResponse(body, status_code=status, headers=headers or None)
+
+
+def create_app(served: ServedTarget) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        ticker = None if served.manual else asyncio.create_task(_tick(served))
+        yield
+        if ticker is not None:
+            ticker.cancel()
+
+    app = FastAPI(
+        title="Moderation service",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=ERRORS,
+    )
+    _handle_errors(app)
+    _document_credentials(app)
+
+    async def admin(request: Request) -> None:
+        token = bearer_token(request, "the admin token")
+        if not hmac.compare_digest(token.encode(), served.admin_token.encode()):
+            raise Unauthorized("admin endpoints need Authorization: Bearer <admin token>")
+
+    Admin = {"dependencies": [Depends(admin)], "openapi_extra": ADMIN, "tags": ["admin"]}
+
+    # --- public ---------------------------------------------------------------------------
+
+    @app.get("/health", tags=["service"])
+    async def health() -> Health:
+        return {"status": "ok"}
+
+    @app.get("/clock", tags=["service"])
+    async def clock() -> ClockOut:
+        """The service's clock, in seconds since the start of the shift."""
+        return _clock(served)
+
+    @app.post("/reports", status_code=201, tags=["reports"], openapi_extra=IDEMPOTENT)
+    async def file_report(body: NewReport, request: Request) -> ReportFiled:
+        """A platform user reports an account; the report joins the review queue."""
+        report_id = served.call(
+            Core.file_report,
+            body.reporter,
+            body.account_id,
+            body.violating,
+            idempotency_key=idempotency_key(request),
+        )
+        return {"report_id": report_id}
+
+    @app.get("/accounts/{account_id}", tags=["accounts"])
+    async def account(account_id: int) -> AccountOut:
+        """An account and its status (active, suspended, deactivated), as the public sees it."""
+        return served.call(Core.account, account_id)._asdict()
+
+    # --- operators --------------------------------------------------------------------------
+
+    @app.post("/queue/claim", tags=["reports"], openapi_extra=OPERATOR_WRITE)
+    async def claim(request: Request) -> Claimed:
+        """The next queue item for the calling operator (seniors take escalations first)."""
+        token, key = operator_write(request)
+        view = served.call(Core.claim, token, idempotency_key=key)
+        return {"report": None if view is None else view._asdict()}
+
+    @app.post("/reports/{report_id}/decision", tags=["reports"], openapi_extra=OPERATOR_WRITE)
+    async def decide(report_id: int, body: DecisionRequest, request: Request) -> OutcomeOut:
+        """Decide a report the caller has claimed; the safeguards may stop, escalate,
+        delay or send the action for a second approval."""
+        token, key = operator_write(request)
+        return served.call(
+            Core.decide,
+            token,
+            report_id,
+            body.decision,
+            body.action,
+            body.second_approver,
+            idempotency_key=key,
+        )._asdict()
+
+    @app.get("/pending", tags=["approvals"], openapi_extra=OPERATOR)
+    async def pending(request: Request) -> list[PendingOut]:
+        """Pending actions waiting for the caller's second approval."""
+        token = bearer_token(request, OPERATOR_TOKEN)
+        return [p._asdict() for p in served.call(Core.pending_approvals, token)]
+
+    @app.post("/pending/{pending_id}/approval", tags=["approvals"], openapi_extra=OPERATOR_WRITE)
+    async def second_approve(
+        pending_id: int, body: ApprovalRequest, request: Request
+    ) -> OutcomeOut:
+        """The assigned second approver approves or rejects a pending action."""
+        token, key = operator_write(request)
+        return served.call(
+            Core.second_approve, token, pending_id, body.approve, idempotency_key=key
+        )._asdict()
+
+    @app.post("/pending/{pending_id}/cancel", tags=["approvals"], openapi_extra=OPERATOR_WRITE)
+    async def cancel(pending_id: int, request: Request) -> OutcomeOut:
+        """A senior stops a pending or delayed action before it takes effect."""
+        token, key = operator_write(request)
+        return served.call(Core.cancel, token, pending_id, idempotency_key=key)._asdict()
+
+    @app.post("/accounts/{account_id}/action", tags=["accounts"], openapi_extra=OPERATOR_WRITE)
+    async def direct_action(account_id: int, body: ActionRequest, request: Request) -> OutcomeOut:
+        """The admin-tool path: act on an account without a report (the path of the 2020
+        takeover). The same safeguards apply."""
+        token, key = operator_write(request)
+        return served.call(
+            Core.direct_action,
+            token,
+            account_id,
+            body.action,
+            body.second_approver,
+            idempotency_key=key,
+        )._asdict()
+
+    @app.post("/accounts/{account_id}/restore", tags=["accounts"], openapi_extra=OPERATOR_WRITE)
+    async def restore(account_id: int, request: Request) -> OutcomeOut:
+        """Bring an account back to active."""
+        token, key = operator_write(request)
+        return served.call(Core.restore, token, account_id, idempotency_key=key)._asdict()
+
+    # --- admin ------------------------------------------------------------------------------
+
+    @app.get("/admin/audit", **Admin)
+    async def audit(
+        cursor: Annotated[int, Query(ge=0, description="last sequence number read")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    ) -> AuditPage:
+        """The audit log after `cursor`, oldest first."""
+        entries = served.call(Core.audit, cursor, limit)
+        return {
+            "entries": [e._asdict() for e in entries],
+            "next_cursor": entries[-1].seq if entries else cursor,
+        }
+
+    @app.get("/admin/operators", **Admin)
+    async def operators() -> list[OperatorOut]:
+        """Every operator's credentials, in the experiment's order."""
+        now = served.clock.now()
+        return [
+            {
+                "id": op.id,
+                "role": op.role,
+                "token": op.token,
+                "exit_at": op.exit_at,
+                "departed": op.departed(now),
+            }
+            for op in served.spec.operators
+        ]
+
+    @app.post("/admin/reset", **Admin)
+    async def reset(body: Annotated[ResetRequest | None, Body()] = None) -> ResetOut:
+        """Start a fresh shift: new state, clock at zero, no faults; optionally a new seed
+        for the service's own random choices."""
+        served.reset(None if body is None else body.seed)
+        return {"seed": served.spec.seed, "now": served.clock.now()}
+
+    @app.get("/admin/faults", **Admin)
+    async def faults() -> FaultsOut:
+        return _faults(served)
+
+    @app.post("/admin/faults", **Admin)
+    async def set_fault(body: FaultRequest) -> FaultsOut:
+        """Switch a fault on or off: a safeguard dependency down (journaled like any
+        command), or chaos on the service itself (latency, a share of 503 answers)."""
+        if isinstance(body, CoreFault):
+            served.call(Core.set_fault, body.kind, body.active)
+        elif isinstance(body, LatencyFault):
+            served.chaos.latency = body.seconds if body.active else 0.0
+        else:
+            served.chaos.error_share = body.share if body.active else 0.0
+        return _faults(served)
+
+    @app.post("/admin/clock", **Admin)
+    async def move_clock(body: ClockMove) -> Advanced:
+        """Manual-clock mode (--time-scale 0): move the clock, firing the timers due on
+        the way at their own instants; returns what they did."""
+        to = body.to if body.to is not None else served.clock.now() + body.by
+        fired = served.advance(to)
+        return {"now": served.clock.now(), "fired": [o._asdict() for o in fired]}
+
+    app.add_middleware(ChaosFaults, served=served)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY)  # outermost
+    return app
+
+
+def _clock(served: ServedTarget) -> dict:
+    return {
+        "now": served.clock.now(),
+        "scale": served.clock_state()["scale"],
+        "manual": served.manual,
+        "next_due": served.call(Core.next_due),
+    }
+
+
+def _faults(served: ServedTarget) -> dict:
+    return {
+        "core": sorted(served.call(lambda core: core.faults)),
+        "latency_seconds": served.chaos.latency,
+        "server_error_share": served.chaos.error_share,
+    }
+
+
+async def _tick(served: ServedTarget) -> None:
+    """Fire delayed actions and restores on time while nobody calls."""
+    while True:
+        await asyncio.sleep(served.tick())
+
+
+def _document_credentials(app: FastAPI) -> None:
+    """Name the two bearer credentials in the OpenAPI document (routes refer to them)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _handle_errors(app: FastAPI) -> None:
+    @app.exception_handler(ModerationError)
+    async def refused(request: Request, exc: ModerationError):
+        return error(exc.status, exc.code, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        if first.get("type") == "json_invalid":
+            return error(400, "bad_request", f"the body is not valid JSON: {first['msg']}")
+        message = first["msg"].removeprefix("Value error, ")
+        return error(422, "invalid_request", f"{where}: {message}", where)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        status, path = exc.status_code, request.url.path
+        message = {
+            404: f"no endpoint at {path} (the API is described at /openapi.json)",
+            405: f"{request.method} is not allowed on {path}",
+        }.get(status, str(exc.detail))
+        return error(status, HTTP_ERRORS.get(status, "http_error"), message, **(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception):
+        return error(500, "internal", f"{exc.__class__.__name__}: the service failed")

@@ -1,0 +1,110 @@
+"""ASGI layers around the API: a body-size limit and the service's own chaos faults.
+
+Both are plain ASGI callables (not Starlette's BaseHTTPMiddleware) so that a request that
+meets neither pays one extra call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from .served import ServedTarget
+
+Scope = dict[str, Any]
+CHAOS_EXEMPT = ("/admin", "/health", "/clock", "/openapi.json", "/docs")
+
+
+async def send_error(send: Any, status: int, error: str, message: str) -> None:
+    body = json.dumps({"error": error, "message": message}, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413, declared or streamed."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.max_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit():
+                    return await send_error(
+                        send, 400, "bad_request", "Content-Length must be a whole number"
+                    )
+                if int(value) > limit:
+                    return await send_error(send, 413, "too_large", self._message())
+        seen = 0
+        started = False
+
+        async def counting_receive() -> dict:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge
+            return message
+
+        async def watching_send(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except _TooLarge:
+            if started:
+                raise
+            await send_error(send, 413, "too_large", self._message())
+
+    def _message(self) -> str:
+        return f"request bodies are limited to {self.max_bytes:,} bytes"
+
+
+class ChaosFaults:
+    """Added latency and a share of 503 answers on operator and user requests, as switched
+    on through the admin API. An injected 503 replaces the real answer after the request
+    was handled, so the operation may have taken effect (what idempotency keys are for)."""
+
+    def __init__(self, app: Any, served: ServedTarget) -> None:
+        self.app = app
+        self.chaos = served.chaos
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        chaos = self.chaos
+        if (
+            scope["type"] != "http"
+            or not (chaos.latency or chaos.error_share)
+            or scope["path"].startswith(CHAOS_EXEMPT)
+        ):
+            return await self.app(scope, receive, send)
+        if chaos.latency:
+            await asyncio.sleep(chaos.latency)
+        if not chaos.error_share or chaos.rng.random() >= chaos.error_share:
+            return await self.app(scope, receive, send)
+
+        async def discard(message: dict) -> None:
+            pass
+
+        await self.app(scope, receive, discard)
+        await send_error(send, 503, "injected_fault", "a server_errors fault is switched on")

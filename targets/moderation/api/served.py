@@ -1,0 +1,205 @@
+"""The running target behind the HTTP API: the core, its store, its clock and its chaos.
+
+The core is a single-writer object; every call from a request handler, the timer ticker or
+an admin endpoint goes through `call` (or another method here) under one lock, so
+concurrent requests take effect one at a time and a reset never races a request.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ..clock import Clock, ManualClock, ScaledClock
+from ..errors import Conflict, InvalidRequest
+from ..model import Outcome
+from ..spec import ServiceSpec
+from ..store import Store, StoreError
+
+T = TypeVar("T")
+MAX_TICK = 0.5  # wall seconds between timer checks when nothing is due sooner
+
+
+@dataclass
+class Chaos:
+    """Faults of the HTTP service itself (the core's faults are `set_fault` commands)."""
+
+    latency: float = 0.0  # wall seconds added before each operator request is handled
+    error_share: float = 0.0  # share of operator requests answered 503 after being handled
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def clear(self) -> None:
+        self.latency = self.error_share = 0.0
+
+
+class ServedTarget:
+    """Build with `open`: it resumes what a durable store holds or starts afresh."""
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        store: Store,
+        clock: Clock,
+        admin_token: str,
+        name: str,
+        label: str | None,
+        entries: Sequence[tuple[float, str, tuple, dict]] = (),
+    ) -> None:
+        self.spec = spec
+        self.store = store
+        self.clock = clock
+        self.admin_token = admin_token
+        self.name = name
+        self.label = label
+        self.chaos = Chaos()
+        self.lock = threading.RLock()
+        self.service = spec.build(clock, store.journal)
+        self.replayed = self.service.replay(entries)
+        self.service.run_due()
+
+    @classmethod
+    def open(
+        cls,
+        store: Store,
+        make_spec: Callable[[], ServiceSpec],
+        *,
+        time_scale: float = 1.0,
+        admin_token: str | None = None,
+        name: str = "moderation",
+        label: str | None = None,
+    ) -> ServedTarget:
+        """Resume the service `store` holds, or start one called `name` from `make_spec()`.
+
+        `label` stands for the settings the service is built from; resuming a store built
+        from other settings is refused rather than silently serving old state. With no
+        label, whatever the store holds is resumed.
+        """
+        if time_scale < 0:
+            raise ValueError("time scale must be >= 0 (0: the clock moves only when told)")
+        saved = store.load()
+        if saved is None:
+            served = cls(
+                make_spec(),
+                store,
+                _fresh_clock(time_scale),
+                admin_token or secrets.token_urlsafe(24),
+                name,
+                label,
+            )
+            served._save_fresh()
+            return served
+        held = saved.meta.get("label")
+        if label is not None and held != label:
+            raise StoreError(
+                f"{store.describe()} holds a service built from other settings; serve it "
+                "without an experiment file to resume it, or use another store"
+            )
+        last_at = saved.entries[-1][0] if saved.entries else 0.0
+        clock = _resumed_clock(saved.meta.get("clock", {}), last_at, time_scale)
+        served = cls(
+            saved.spec,
+            store,
+            clock,
+            admin_token or saved.meta["admin_token"],
+            saved.meta["name"],
+            held,
+            saved.entries,
+        )
+        store.set_meta("admin_token", served.admin_token)
+        store.set_meta("clock", served.clock_state())
+        return served
+
+    # --- calls into the core -------------------------------------------------------------
+
+    def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one core method (`ModerationService.decide`, ...) on the current service,
+        after firing the timers due by now so that reads see them too."""
+        with self.lock:
+            service = self.service
+            due = service.next_due()
+            if due is not None and due <= self.clock.now():
+                service.run_due()
+            return method(service, *args, **kwargs)
+
+    def tick(self) -> float:
+        """Fire due timers; returns how many wall seconds to wait before the next tick."""
+        with self.lock:
+            self.service.run_due()
+            due = self.service.next_due()
+            scale = getattr(self.clock, "scale", 0.0)
+            if due is None or not scale:
+                return MAX_TICK
+            return min(MAX_TICK, max(0.001, (due - self.clock.now()) / scale))
+
+    # --- admin -----------------------------------------------------------------------------
+
+    @property
+    def manual(self) -> bool:
+        return isinstance(self.clock, ManualClock)
+
+    def advance(self, to: float) -> Sequence[Outcome]:
+        """Manual-clock mode only: move the clock to `to`, firing timers on the way."""
+        with self.lock:
+            if not self.manual:
+                raise Conflict(
+                    "the clock runs by itself (time scale "
+                    f"{self.clock_state()['scale']:g}); it can be moved only in manual-clock "
+                    "mode (--time-scale 0)"
+                )
+            now = self.clock.now()
+            if to < now:
+                raise InvalidRequest(f"the clock is at {now:g}s; it cannot move back to {to:g}s")
+            fired = self.service.advance(to)
+            self.store.set_meta("clock", self.clock_state())
+            return fired
+
+    def reset(self, seed: int | str | None = None) -> None:
+        """Start a fresh shift: a new service (optionally with a new seed), an empty
+        journal, the clock back at zero, no faults."""
+        with self.lock:
+            if seed is not None:
+                self.spec = self.spec.with_seed(seed)
+            scale = self.clock_state()["scale"]
+            self.clock = _fresh_clock(scale)
+            self.chaos.clear()
+            self._save_fresh()
+            self.service = self.spec.build(self.clock, self.store.journal)
+
+    def clock_state(self) -> dict[str, float]:
+        clock = self.clock
+        if isinstance(clock, ScaledClock):
+            return {"scale": clock.scale, "origin": clock.origin, "offset": clock.offset}
+        return {"scale": 0.0, "now": clock.now()}
+
+    def _save_fresh(self) -> None:
+        self.store.start(
+            self.spec,
+            {
+                "name": self.name,
+                "label": self.label,
+                "admin_token": self.admin_token,
+                "clock": self.clock_state(),
+            },
+        )
+
+
+def _fresh_clock(time_scale: float) -> Clock:
+    return ScaledClock(time_scale) if time_scale > 0 else ManualClock()
+
+
+def _resumed_clock(saved: dict[str, float], last_at: float, time_scale: float) -> Clock:
+    """The stored clock, continued. A scaled clock keeps its origin, so the shift went on
+    while the service was down; with another time scale the clock continues from where
+    the stored one stands now."""
+    if saved.get("scale"):
+        old: Clock = ScaledClock(saved["scale"], saved["origin"], saved["offset"])
+    else:
+        old = ManualClock(max(saved.get("now", 0.0), last_at))
+    if saved.get("scale", 0.0) == time_scale:
+        return old
+    now = max(old.now(), last_at)
+    return ScaledClock(time_scale, offset=now) if time_scale > 0 else ManualClock(now)
