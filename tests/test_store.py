@@ -3,10 +3,13 @@ resumes where it stood, and a file that is not a store is refused."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from servers import served, tiny_spec
 
 from targets.moderation import ModerationService as Core
+from targets.moderation import Unavailable
 from targets.moderation.store import SqliteStore, StoreError
 
 
@@ -50,3 +53,52 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path):
     path.write_text("not a database, just some words that fill a page " * 100)
     with pytest.raises(StoreError, match="not a database"):
         SqliteStore(path)
+
+
+class FullDisk:
+    """A SQLite connection whose writes to the journal fail, as on a full disk."""
+
+    def __init__(self, db):
+        self._db = db
+
+    def execute(self, sql, *args):
+        if sql.startswith("INSERT INTO journal"):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def test_a_journal_that_cannot_be_written_stops_the_service_until_restart(tmp_path):
+    """Fail-stop: the core's memory would hold an unjournaled effect, so nothing more is
+    answered; a restart rebuilds exactly the acknowledged state."""
+    path = tmp_path / "state.db"
+    target = reopen(path)
+    report = target.call(Core.file_report, "user", 3)
+    target.call(Core.claim, "tok-r1")
+    acknowledged = target.service.audit()
+    target.store._db = FullDisk(target.store._db)
+    with pytest.raises(Unavailable, match="disk is full"):
+        target.call(Core.decide, "tok-r1", report, "approve", "suspend")
+    with pytest.raises(Unavailable, match="restart the service"):
+        target.call(Core.account, 3)
+    target.store._db = target.store._db._db
+    target.store.close()
+    again = reopen(path)
+    assert again.service.audit() == acknowledged
+    assert again.call(Core.account, 3).status == "active"
+    assert again.call(Core.decide, "tok-r1", report, "approve", "suspend").status == "applied"
+
+
+def test_health_answers_503_once_the_store_failed(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from targets.moderation.api import create_app
+
+    target = reopen(tmp_path / "state.db")
+    client = TestClient(create_app(target))
+    assert client.get("/health").json() == {"status": "ok"}
+    target.failure = "state.db: cannot write the journal (disk full)"
+    answer = client.get("/health")
+    assert answer.status_code == 503 and answer.json()["error"] == "unavailable"

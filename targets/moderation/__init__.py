@@ -24,6 +24,7 @@ from .errors import (
     ModerationError,
     NotFound,
     Unauthorized,
+    Unavailable,
 )
 from .model import (
     ACTIONS,
@@ -99,6 +100,7 @@ __all__ = [
     "ServiceSpec",
     "TwoPersonRuleConfig",
     "Unauthorized",
+    "Unavailable",
     "format_duration",
     "parse_duration",
 ]

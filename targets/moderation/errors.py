@@ -38,3 +38,11 @@ ERRORS_BY_CODE: dict[str, type[ModerationError]] = {
     for cls in (ModerationError, InvalidRequest, Unauthorized, Forbidden, NotFound, Conflict)
 }
 """Each refusal's machine-readable code, as the HTTP API writes it, back to its class."""
+
+
+class Unavailable(ModerationError):
+    """The service cannot answer safely (its store failed); nothing more is accepted until it
+    is restarted from its journal."""
+
+    status = 503
+    code = "unavailable"

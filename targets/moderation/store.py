@@ -102,10 +102,13 @@ class SqliteStore:
 
     def append(self, at: float, command: str, args: tuple, kwargs: dict) -> None:
         """Commit one command; called by the core before the caller gets its answer."""
-        self._db.execute(
-            "INSERT INTO journal (at, command, arguments) VALUES (?, ?, ?)",
-            (at, command, json.dumps([args, kwargs], separators=(",", ":"))),
-        )
+        try:
+            self._db.execute(
+                "INSERT INTO journal (at, command, arguments) VALUES (?, ?, ?)",
+                (at, command, json.dumps([args, kwargs], separators=(",", ":"))),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write the journal ({exc})") from None
 
     def load(self) -> Saved | None:
         try:

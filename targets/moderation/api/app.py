@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ..errors import InvalidRequest, ModerationError, Unauthorized
+from ..errors import InvalidRequest, ModerationError, Unauthorized, Unavailable
 from ..service import ModerationService as Core
 from .middleware import BodyLimit, ChaosFaults
 from .schemas import (
@@ -163,6 +163,9 @@ def create_app(served: ServedTarget) -> FastAPI:
 
     @app.get("/health", tags=["service"])
     async def health() -> Health:
+        """ok, or 503 once the service has stopped answering because its store failed."""
+        if served.failure is not None:
+            raise Unavailable(served.failure)
         return {"status": "ok"}
 
     @app.get("/clock", tags=["service"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..clock import Clock, ManualClock, ScaledClock
-from ..errors import Conflict, InvalidRequest
+from ..errors import Conflict, InvalidRequest, Unavailable
 from ..model import Outcome
 from ..spec import ServiceSpec
 from ..store import Store, StoreError
@@ -57,6 +57,7 @@ class ServedTarget:
         self.label = label
         self.chaos = Chaos()
         self.lock = threading.RLock()
+        self.failure: str | None = None  # why the service stopped answering, if it did
         self.service = spec.build(clock, store.journal)
         self.replayed = self.service.replay(entries)
         self.service.run_due()
@@ -117,17 +118,29 @@ class ServedTarget:
 
     def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one core method (`ModerationService.decide`, ...) on the current service,
-        after firing the timers due by now so that reads see them too."""
+        after firing the timers due by now so that reads see them too.
+
+        Fail-stop: if the store cannot journal a command, the core's memory already holds
+        its effect but the journal does not, so the service answers nothing more (503) until
+        it is restarted, which rebuilds exactly the acknowledged state from the journal."""
         with self.lock:
+            if self.failure is not None:
+                raise Unavailable(self.failure)
             service = self.service
-            due = service.next_due()
-            if due is not None and due <= self.clock.now():
-                service.run_due()
-            return method(service, *args, **kwargs)
+            try:
+                due = service.next_due()
+                if due is not None and due <= self.clock.now():
+                    service.run_due()
+                return method(service, *args, **kwargs)
+            except StoreError as exc:
+                self.failure = f"{exc}; restart the service to recover from its journal"
+                raise Unavailable(self.failure) from None
 
     def tick(self) -> float:
         """Fire due timers; returns how many wall seconds to wait before the next tick."""
         with self.lock:
+            if self.failure is not None:
+                return MAX_TICK
             self.service.run_due()
             due = self.service.next_due()
             scale = getattr(self.clock, "scale", 0.0)
