@@ -240,6 +240,19 @@ def test_idempotency_key_makes_a_replay_count_once():
     assert svc.direct_action("tok-r2", 2, "suspend", idempotency_key="k1").status == "applied"
 
 
+def test_a_departed_operator_cannot_replay_a_request_it_made_before_leaving():
+    clock = ManualClock()
+    svc = service(clock)
+    report = svc.file_report("user", 3)
+    assert svc.claim("tok-r3", idempotency_key="c1").id == report  # r3 leaves at 1h
+    clock.set(3600.0)
+    with pytest.raises(Forbidden, match="departed"):
+        svc.claim("tok-r3", idempotency_key="c1")
+    assert svc.file_report("user", 3, idempotency_key="f1") == svc.file_report(
+        "user", 3, idempotency_key="f1"
+    )  # callers without credentials replay as before
+
+
 class ListJournal(list):
     def append(self, at, command, args, kwargs):
         super().append((at, command, args, kwargs))
