@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import run
+from . import explore, replay, run
 
-COMMANDS = (run,)
+COMMANDS = (run, explore, replay)
 
 
 def build_parser() -> argparse.ArgumentParser:

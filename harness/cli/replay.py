@@ -1,0 +1,60 @@
+"""`harness replay TRACE`: play a trace written by `harness explore` and say whether its
+finding still happens."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..explore.findings import KINDS
+from ..explore.session import Setup
+from ..explore.space import DEPTH
+from ..explore.trace import read_trace, trace_experiment
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="replay a trace found by `harness explore`",
+        description="Play a trace's steps against a fresh target built from the trace's "
+        "experiment (with --set overrides, e.g. a fixed safeguard) and report what happens. "
+        "Exit codes: 1 the finding reproduces (or another one happens), 0 it no longer "
+        "does, 2 bad input.",
+    )
+    p.add_argument("trace", metavar="TRACE", help="a trace.json written by harness explore")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="dotted.key=value",
+        help="override a key of the trace's experiment (repeatable), e.g. "
+        "--set safeguards.two_person_rule.fail=closed",
+    )
+    p.add_argument("--target", metavar="URL", help="replay against a live target")
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    trace = read_trace(args.trace)
+    experiment = trace_experiment(trace, args.trace, args.overrides)
+    setup = Setup.build(
+        experiment, trace.seed, tuple(trace.faults), trace.mistakes, DEPTH, args.target
+    )
+    attempt = setup.player.play(trace.steps)
+    name = experiment.experiment.name
+    print(f"{name}: replaying {len(trace.steps)} steps from {args.trace}")
+    for line in setup.narrator.lines(attempt):
+        print(f"  {line}")
+    recorded = trace.finding
+    found = attempt.finding
+    if found is None:
+        print(f"no longer reproduces: recorded {KINDS[recorded.kind]}: {recorded.detail}")
+        return 0
+    if (found.kind, found.step, found.detail) == (recorded.kind, recorded.step, recorded.detail):
+        print(f"reproduces: {KINDS[found.kind]}: {found.detail} (step {found.step})")
+    else:
+        print(
+            f"a different finding: {KINDS[found.kind]}: {found.detail} (step {found.step}); "
+            f"recorded {KINDS[recorded.kind]}: {recorded.detail} (step {recorded.step})"
+        )
+    return 1
