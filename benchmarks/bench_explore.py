@@ -103,7 +103,7 @@ def reliability(budget: int, seeds: int) -> None:
         )
         shortest = "/".join(str(n) for n in sorted(lengths)) or "-"
         print(
-            f"  {what:52} found {len(needed)}/{seeds} ({spread}); steps {shortest} "
+            f"  {what:58} found {len(needed)}/{seeds} ({spread}); steps {shortest} "
             f"(shortest known {steps}); {elapsed:.1f}s"
         )
 

@@ -95,10 +95,19 @@ HOLES = {
 }
 
 
+def seed_for(name: str, exp: Experiment) -> int:
+    """A search seed; for the colluders, one whose target does not happen to pick the
+    accomplice itself (see test_a_system_choice_can_still_land_on_the_accomplice)."""
+    if name != "colluders name each other":
+        return 7
+    return next(s for s in range(50) if not system_picks_accomplice(exp, s))
+
+
 @pytest.mark.parametrize("name", list(HOLES))
 def test_known_hole_is_found_and_shrunk_to_the_fewest_steps(name):
     operators, safeguards, mistakes, steps, phrases, _ = HOLES[name]
-    setup, searched = explore(experiment(operators, safeguards), mistakes=mistakes)
+    exp = experiment(operators, safeguards)
+    setup, searched = explore(exp, mistakes=mistakes, seed=seed_for(name, exp))
     assert searched.attempt is not None, f"not found in {searched.sequences} sequences"
     assert searched.attempt.finding.kind == "protected_down"
     assert len(searched.attempt.taken) == steps
@@ -112,10 +121,7 @@ def test_known_hole_is_found_and_shrunk_to_the_fewest_steps(name):
 def test_the_fixed_configuration_survives_the_ci_budget(name):
     operators, safeguards, mistakes, _, _, fix = HOLES[name]
     exp = experiment(operators, safeguards, **fix)
-    seed = 7
-    if name == "colluders name each other":
-        seed = next(s for s in range(50) if not system_picks_accomplice(exp, s))
-    _, searched = explore(exp, mistakes=mistakes, seed=seed)
+    _, searched = explore(exp, mistakes=mistakes, seed=seed_for(name, exp))
     assert searched.attempt is None, searched.attempt and searched.attempt.finding
     assert searched.sequences == CI_BUDGET
     assert searched.steps > CI_BUDGET  # sequences of several moves were played

@@ -7,6 +7,7 @@ import argparse
 from targets.moderation import TARGET_FAULTS, parse_duration
 
 from ..explore.findings import KINDS
+from ..explore.narrate import headline
 from ..explore.session import Setup, explore
 from ..explore.space import DEPTH
 from ..results import RunFolder
@@ -118,15 +119,14 @@ def main(args: argparse.Namespace) -> int:
         print(f"run folder: {folder.path}")
         return 0
     steps = len(trace.steps)
+    shrunk = f", shrunk from {searched.first_length} steps" if searched.first_length > steps else ""
     print(
         f"{name}: a way past in {steps} step{'s' * (steps != 1)} (found in sequence "
-        f"{searched.sequences:,} after {searched.seconds:.1f}s, shrunk from "
-        f"{searched.first_length} steps)"
+        f"{searched.sequences:,} after {searched.seconds:.1f}s{shrunk})"
     )
     for line in trace.narration:
         print(f"  {line}")
-    finding = trace.finding
-    print(f"{KINDS[finding.kind]}: {finding.detail} (step {finding.step} of {steps})")
+    print(headline(trace.finding))
     path = folder.path / "trace.json"
     print(f"trace: {path}  (harness replay {path})")
     return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..explore.findings import KINDS
+from ..explore.narrate import headline
 from ..explore.session import Setup
 from ..explore.space import DEPTH
 from ..explore.trace import read_trace, trace_experiment
@@ -45,16 +45,12 @@ def main(args: argparse.Namespace) -> int:
     print(f"{name}: replaying {len(trace.steps)} steps from {args.trace}")
     for line in setup.narrator.lines(attempt):
         print(f"  {line}")
-    recorded = trace.finding
-    found = attempt.finding
+    recorded, found = trace.finding, attempt.finding
     if found is None:
-        print(f"no longer reproduces: recorded {KINDS[recorded.kind]}: {recorded.detail}")
+        print(f"no longer reproduces: recorded {headline(recorded)}")
         return 0
     if (found.kind, found.step, found.detail) == (recorded.kind, recorded.step, recorded.detail):
-        print(f"reproduces: {KINDS[found.kind]}: {found.detail} (step {found.step})")
+        print(f"reproduces: {headline(found)}")
     else:
-        print(
-            f"a different finding: {KINDS[found.kind]}: {found.detail} (step {found.step}); "
-            f"recorded {KINDS[recorded.kind]}: {recorded.detail} (step {recorded.step})"
-        )
+        print(f"a different finding: {headline(found)}; recorded {headline(recorded)}")
     return 1

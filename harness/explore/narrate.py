@@ -28,6 +28,7 @@ from .findings import KINDS, Finding
 from .moves import Approve, DirectAction, Fault, Retry, SecondApprove, Wait
 from .play import Attempt, Call, Step
 from .space import SearchSpace
+from .trace import TraceFinding
 
 NOUN = {"suspend": "suspension", "deactivate": "deactivation"}
 DONE = {"suspend": "suspended", "deactivate": "deactivated"}
@@ -49,9 +50,6 @@ class Narrator:
     def lines(self, attempt: Attempt) -> list[str]:
         taken = [s for s in attempt.steps if s.taken]
         return [f"{n}. {self.step(s)}" for n, s in enumerate(taken, start=1)]
-
-    def headline(self, finding: Finding, steps: int) -> str:
-        return f"{KINDS[finding.kind]}: {finding.detail} (step {finding.step} of {steps})"
 
     # --- one step ------------------------------------------------------------------------
 
@@ -124,8 +122,8 @@ class Narrator:
         if out.status == ESCALATED:
             return "the protected list sends it to the senior queue"
         if out.status == PENDING_APPROVAL:
-            chooser = self.safeguards.two_person_rule.chooser
-            by = "named by the requester" if chooser == "requester" else "chosen by the system"
+            named = getattr(step.move, "second", None) is not None
+            by = "named by the requester" if named else "chosen by the system"
             return f"the two-person rule asks {out.approver} ({by}) for a second approval"
         if out.status == DELAYED:
             return f"it is delayed until {format_duration(out.due_at)} and can be cancelled"
@@ -185,7 +183,9 @@ class Narrator:
             elif e.event == "cancelled" and e.actor == "delay_monitor":
                 said.append(f"the delay monitor cancels the {NOUN[e.action]} of @{self._handle(e)}")
             elif e.event == "applied" and isinstance(step.move, Wait):
-                said.append(f"the delayed {NOUN[e.action]} of @{self._handle(e)} takes effect")
+                said.append(
+                    f"the delay monitor lets the {NOUN[e.action]} of @{self._handle(e)} take effect"
+                )
         return said
 
     # --- helpers -------------------------------------------------------------------------
@@ -201,4 +201,9 @@ class Narrator:
 
 
 def _name(safeguard: str | None) -> str:
-    return (safeguard or "target").replace("_", " ")
+    return (safeguard or "target").replace("_", " ").replace("two person", "two-person")
+
+
+def headline(finding: Finding | TraceFinding) -> str:
+    """The finding in one line: what broke, and where."""
+    return f"{KINDS[finding.kind]}: {finding.detail} (step {finding.step})"

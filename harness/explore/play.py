@@ -114,11 +114,11 @@ class _Run:
         self.last: Call | None = None  # the last acknowledged request
         self.keys = itertools.count(1)
         self.index = 0
-        self.step_: Step | None = None
+        self.current: Step | None = None
 
     def step(self, index: int, move: Move) -> Step:
         self.index = index
-        step = self.step_ = Step(move, self.control.now(), self.faults)
+        step = self.current = Step(move, self.control.now(), self.faults)
         if isinstance(move, Approve):
             self._approve(move)
         elif isinstance(move, SecondApprove):
@@ -139,7 +139,7 @@ class _Run:
 
     def _approve(self, move: Approve) -> None:
         now = self.control.now()
-        self.step_.actor = move.actor
+        self.current.actor = move.actor
         if not self.conduct.may_name(move.actor, move.attacker, move.second):
             return
         if not self._take(self.conduct.approving(move.actor, move.attacker, now)):
@@ -160,7 +160,7 @@ class _Run:
         actor = move.actor or self.asked
         if actor is None or not self.conduct.acts(actor, move.attacker, now):
             return
-        self.step_.actor = actor
+        self.current.actor = actor
         token = self.player.roster[actor].token
         if move.own:
             pending = self.own.get(actor)
@@ -171,20 +171,20 @@ class _Run:
         read = Call("pending_approvals", actor, (token,))
         self._send(read)
         if read.error is not None:  # refused: still an attempt to act
-            self.step_.taken = True
-            self.step_.calls.append(read)
+            self.current.taken = True
+            self.current.calls.append(read)
             return
         if not read.answer:
             return
         waiting = read.answer[0]
         intent = self.conduct.second_approving(actor, move.attacker, waiting.requested_by, now)
         if self._take(intent):
-            self.step_.calls.append(read)
+            self.current.calls.append(read)
             self._request(actor, "second_approve", token, waiting.id, True)
 
     def _direct_action(self, move: DirectAction) -> None:
         now = self.control.now()
-        self.step_.actor = move.actor
+        self.current.actor = move.actor
         if not self.conduct.may_name(move.actor, True, move.second):
             return
         if not self._take(self.conduct.approving(move.actor, True, now)):
@@ -196,26 +196,26 @@ class _Run:
     def _fault(self, move: Fault) -> None:
         if (move.fault in self.faults) == move.active:
             return
-        self.step_.taken = True
+        self.current.taken = True
         call = Call("set_fault", "nemesis", (move.fault, move.active))
         self._send(call)
-        self.step_.calls.append(call)
+        self.current.calls.append(call)
         if call.error is None:
             self.faults = frozenset(call.answer)
 
     def _wait(self, move: Wait) -> None:
         left = self.player.space.env.shift - self.control.now()
         if left > 0:
-            self.step_.taken = True
+            self.current.taken = True
             self.control.advance(min(move.minutes * 60.0, left))
 
     def _retry(self) -> None:
         first = self.last
         if first is not None:
-            self.step_.taken = True
+            self.current.taken = True
             again = Call(first.method, first.caller, first.args, first.key)
             self._send(again)
-            self.step_.calls.append(again)
+            self.current.calls.append(again)
 
     # --- checks --------------------------------------------------------------------------
 
@@ -257,14 +257,14 @@ class _Run:
             return False
         if intent.kind == MISTAKE and self.mistakes >= self.player.space.mistakes:
             return False
-        self.step_.intent = intent
-        self.step_.taken = True
+        self.current.intent = intent
+        self.current.taken = True
         return True
 
     def _request(self, caller: str, method: str, *args: Any) -> None:
         """The approval itself: the moment a mistake is made. A request that waits for a
         second approver is remembered as the caller's own."""
-        self.mistakes += self.step_.intent.kind == MISTAKE
+        self.mistakes += self.current.intent.kind == MISTAKE
         answer = self._call(caller, method, *args).answer
         if answer is not None and answer.status == PENDING_APPROVAL:
             self.own[caller] = answer.pending_id
@@ -274,7 +274,7 @@ class _Run:
         """An operator (or reporter) request with a fresh idempotency key."""
         call = Call(method, caller, args, f"k{next(self.keys)}")
         self._send(call)
-        self.step_.calls.append(call)
+        self.current.calls.append(call)
         if call.error is None:
             self.last = call
         return call
@@ -290,6 +290,6 @@ class _Run:
         spec = self.player.roster.get(call.caller)
         if spec is not None and spec.record.departed(now):
             left = format_duration(spec.record.exit_at)
-            self.step_.findings.append(
+            self.current.findings.append(
                 departed_finding(call.caller, left, call.method, format_duration(now), self.index)
             )
