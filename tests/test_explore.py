@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXPERIMENTS
+from conftest import EXPERIMENTS, ROOT
 
 from harness.cli import main
 from harness.experiment import Experiment, set_key, validate
@@ -271,6 +275,31 @@ def test_nothing_found_says_how_much_was_searched_and_exits_0(tmp_path, capsys):
     assert main(["explore", str(path), "--time", "1s", "--mistakes", "0"]) == 0
 
 
+def test_an_interrupted_search_says_how_far_it_got(tmp_path):
+    path = write(tmp_path, experiment([TEAM["reviewers"], TEAM["senior"]], {}))
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "harness", "explore", str(path), "--mistakes", "0"]
+    proc = subprocess.Popen(
+        [*command, "--budget", "1000000", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / "manifest.json").exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    printed, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, printed
+    assert "interrupted after" in printed
+    summary = json.loads((out / "explore.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert 0 < summary["searched"]["sequences"] < 1000000
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+
+
 BAD_EXPLORE = [
     (["--faults", "meteor"], "unknown fault 'meteor'"),
     (["--time", "soon"], "expected a duration"),
@@ -316,6 +345,13 @@ def test_bad_trace_exits_2_with_one_line(tmp_path, capsys):
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert main(["replay", str(good), "--set", "safeguards.two_person_rule.fail=ajar"]) == 2
     assert "--set safeguards.two_person_rule.fail=ajar" in capsys.readouterr().err
+    assert main(["replay", str(good), "--set", "operators.0.count=0"]) == 2
+    assert "steps.1.actor = 'r1': no such operator" in capsys.readouterr().err
+    stolen = copy.deepcopy(trace)
+    stolen["steps"][1]["attacker"] = True
+    (tmp_path / "stolen.json").write_text(json.dumps(stolen))
+    assert main(["replay", str(tmp_path / "stolen.json")]) == 2
+    assert "r1 is not compromised" in capsys.readouterr().err
     assert main(["replay", str(good), "--target", "http://127.0.0.1:9"]) == 2
 
 

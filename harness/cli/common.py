@@ -26,17 +26,29 @@ def count(minimum: int) -> Callable[[str], int]:
 
 def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
+    add_set_argument(parser, "the file")
+    parser.add_argument(
+        "--out", metavar="DIR", help="write the run folder here (default: results/<name>-<time>)"
+    )
+
+
+def add_set_argument(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="dotted.key=value",
-        help="override any key of the file (repeatable), e.g. "
+        help=f"override any key of {what} (repeatable), e.g. "
         "--set safeguards.two_person_rule.enabled=true --set operators.0.count=4",
     )
+
+
+def add_target_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--out", metavar="DIR", help="write the run folder here (default: results/<name>-<time>)"
+        "--target",
+        metavar="URL",
+        help="a live target to play against instead of the in-process one",
     )
 
 

@@ -11,7 +11,7 @@ from ..explore.narrate import headline
 from ..explore.session import Setup, explore
 from ..explore.space import DEPTH
 from ..results import RunFolder
-from .common import add_experiment_arguments, count, load_experiment
+from .common import add_experiment_arguments, add_target_argument, count, load_experiment
 
 BUDGET = 5000  # sequences searched by default (about 5 to 10 seconds on one core)
 
@@ -39,11 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--time", type=_duration, metavar="T", help="search for this long instead, e.g. 30s, 5m"
     )
     p.add_argument("--seed", type=count(0), metavar="S", help="search seed (default: the file's)")
-    p.add_argument(
-        "--target",
-        metavar="URL",
-        help="search a live target instead of the in-process one",
-    )
+    add_target_argument(p)
     p.add_argument(
         "--faults",
         type=_faults,

@@ -9,6 +9,7 @@ from ..explore.narrate import headline
 from ..explore.session import Setup
 from ..explore.space import DEPTH
 from ..explore.trace import read_trace, trace_experiment
+from .common import add_set_argument, add_target_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,16 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "does, 2 bad input.",
     )
     p.add_argument("trace", metavar="TRACE", help="a trace.json written by harness explore")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="dotted.key=value",
-        help="override a key of the trace's experiment (repeatable), e.g. "
-        "--set safeguards.two_person_rule.fail=closed",
-    )
-    p.add_argument("--target", metavar="URL", help="replay against a live target")
+    add_set_argument(p, "the trace's experiment")
+    add_target_argument(p)
     p.set_defaults(handler=main)
 
 
@@ -40,6 +33,7 @@ def main(args: argparse.Namespace) -> int:
     setup = Setup.build(
         experiment, trace.seed, tuple(trace.faults), trace.mistakes, DEPTH, args.target
     )
+    setup.space.check(trace.steps, args.trace)
     attempt = setup.player.play(trace.steps)
     name = experiment.experiment.name
     print(f"{name}: replaying {len(trace.steps)} steps from {args.trace}")

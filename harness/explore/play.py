@@ -73,6 +73,11 @@ class Attempt:
         return None
 
     @property
+    def moves(self) -> list[Move]:
+        """The moves played, up to the finding if there is one."""
+        return [s.move for s in self.steps]
+
+    @property
     def taken(self) -> list[Move]:
         return [s.move for s in self.steps if s.taken]
 

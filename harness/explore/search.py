@@ -100,15 +100,17 @@ def _minimal(player: Player, moves: list[Move]) -> Attempt:
     are tried until none finds a way past: consecutive waits merged, one move dropped, or
     one move made by another operator (or with another fault) and another dropped."""
     attempt = player.play(moves)
+    pruned = player.play(attempt.taken)
+    if pruned.finding is not None:
+        attempt = pruned
     while True:
-        best = attempt.taken
-        for option in _shorter(best, player.space.operators, player.space.faults):
+        for option in _shorter(attempt.moves, player.space.operators, player.space.faults):
             trial = player.play(option)
-            if trial.finding is not None and len(trial.taken) < len(best):
+            if trial.finding is not None and len(trial.steps) < len(attempt.steps):
                 attempt = trial
                 break
         else:
-            return player.play(best)
+            return attempt
 
 
 def _shorter(

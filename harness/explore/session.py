@@ -48,7 +48,7 @@ class Setup:
             self.seed,
             self.space.faults,
             self.space.mistakes,
-            attempt.taken,
+            attempt.moves,
             attempt.finding,
             self.narrator.lines(attempt),
         )

@@ -205,6 +205,32 @@ class SearchSpace:
 
         return sequence()
 
+    def check(self, moves: list[Move], source: str) -> None:
+        """That every move names people and accounts of this experiment, and gives
+        attacker moves only to compromised operators (a trace may be edited by hand, or
+        replayed with --set overrides that change the roster)."""
+        operators, accounts = set(self.operators), self.env.population.accounts
+        for index, move in enumerate(moves):
+            where = f"{source}: steps.{index}"
+            for key in ("actor", "second"):
+                name = getattr(move, key, None)
+                if name is not None and name not in operators:
+                    raise BadInput(
+                        f"{where}.{key} = {name!r}: no such operator in the experiment "
+                        f"({', '.join(self.operators)})"
+                    )
+            account = getattr(move, "account", None)
+            if account is not None and account not in accounts:
+                raise BadInput(f"{where}.account = {account}: no such account in the population")
+            attacker = isinstance(move, DirectAction) or getattr(move, "attacker", False)
+            if attacker and move.actor not in self.compromised:
+                raise BadInput(
+                    f"{where}: an attacker move needs a compromised operator's credentials; "
+                    f"{move.actor} is not compromised"
+                )
+            if isinstance(move, SecondApprove) and move.own and not move.attacker:
+                raise BadInput(f"{where}.own: only an attacker tries to approve its own request")
+
     def describe(self) -> dict:
         """What the search covers, for people and for explore.json."""
         roster = self.env.roster
