@@ -16,7 +16,9 @@ import pytest
 from conftest import EXPERIMENTS, ROOT
 
 from harness.cli import main
+from harness.environment import Environment
 from harness.experiment import Experiment, set_key, validate
+from harness.explore.behaviour import Conduct
 from harness.explore.moves import Approve, DirectAction, Retry, Wait
 from harness.explore.search import search
 from harness.explore.session import Setup
@@ -166,6 +168,35 @@ def test_a_compromised_senior_needs_only_one_slip_past_a_two_person_rule():
     assert explore(blocked, mistakes=1)[1].attempt is None
 
 
+# --- who may do what ------------------------------------------------------------------------
+
+
+def test_moves_follow_the_personas():
+    exp = experiment(
+        [
+            {"persona": "diligent", "count": 1, "error": 0, "ambiguous_error": 0},  # r1
+            {"persona": "diligent", "count": 1},  # r2
+            {"persona": "random_approver", "count": 1},  # r3
+            LEAVER,  # r4, leaves at 1h
+            {"persona": "departing_insider", "count": 1, "exit_after": "1h"},  # r5
+            COMPROMISED_SENIOR,  # s1
+        ],
+        {"two_person_rule": {"enabled": True, "dependence": "complete"}},
+    )
+    conduct = Conduct(Environment.build(exp))
+    assert conduct.approving("r1", False, 0.0) is None  # never errs, so never approves
+    assert conduct.approving("r2", False, 0.0) == ("mistake", "a mistake")
+    assert conduct.approving("r3", False, 0.0).why == "approves regardless of merit"
+    assert conduct.approving("r4", False, 0.0).why == "malicious in the last 1h before leaving"
+    assert conduct.approving("r4", False, 3600.0).why == "malicious, after leaving"
+    assert conduct.approving("r5", False, 3600.0) is None  # gone, and not trying
+    assert conduct.approving("s1", True, 0.0).kind == "attack"
+    second = conduct.second_approving("r2", False, "r3", 0.0)
+    assert second == ("behaviour", "complete dependence on the first approver")
+    assert not conduct.may_name("r2", False, "r3")  # honest operators leave it to the system
+    assert conduct.may_name("s1", True, "s1")  # an attacker may try anything
+
+
 # --- the finding checks can fail ---------------------------------------------------------
 
 
@@ -272,7 +303,9 @@ def test_nothing_found_says_how_much_was_searched_and_exits_0(tmp_path, capsys):
     summary = json.loads((out / "explore.json").read_text())
     assert not summary["found"] and summary["searched"]["sequences"] == 40
     assert not (out / "trace.json").exists()
-    assert main(["explore", str(path), "--time", "1s", "--mistakes", "0"]) == 0
+    timed = ["--time", "1s", "--mistakes", "0", "--out", str(tmp_path / "timed")]
+    assert main(["explore", str(path), *timed]) == 0
+    assert json.loads((tmp_path / "timed" / "explore.json").read_text())["budget"]["seconds"] == 1
 
 
 def test_an_interrupted_search_says_how_far_it_got(tmp_path):

@@ -79,14 +79,13 @@ class Conduct:
         if attacker or spec.record.departed(now):
             return self._beyond_chance(spec, attacker)
         fellow = self.roster.get(requester)
-        colluding = spec.collude and fellow is not None and fellow.collude
-        if colluding:
+        requester_colludes = fellow is not None and fellow.collude
+        if spec.collude and requester_colludes:
             return Intent(BEHAVIOUR, f"colluding with {requester}")
-        p = self.personas[actor].second_approve_probability(self.item, now, self.dependence, False)
-        intent = self._judge(spec, p, now)
-        if intent is not None and intent.kind == BEHAVIOUR and self.dependence != "zero":
-            return Intent(BEHAVIOUR, f"{self.dependence} dependence on the first approver")
-        return intent
+        p = self.personas[actor].second_approve_probability(
+            self.item, now, self.dependence, requester_colludes
+        )
+        return self._judge(spec, p, now, f"{self.dependence} dependence on the first approver")
 
     def action(self, actor: str, attacker: bool) -> str:
         """The action `actor` approves: its own, or the attacker's with its credentials."""
@@ -109,7 +108,11 @@ class Conduct:
             return Intent(ATTACK, "compromised credentials")
         return Intent(BEHAVIOUR, "malicious, after leaving") if self._malicious(spec) else None
 
-    def _judge(self, spec: OperatorSpec, p: float, now: float) -> Intent | None:
+    def _judge(
+        self, spec: OperatorSpec, p: float, now: float, likely: str | None = None
+    ) -> Intent | None:
+        """A move of probability `p`: never, a mistake, or behaviour (and why: the
+        persona's own reason, else `likely`)."""
         if p <= 0:
             return None
         if p < LIKELY:
@@ -121,7 +124,8 @@ class Conduct:
             return Intent(BEHAVIOUR, f"{mood} in the last {window} before leaving")
         if spec.entry.persona == "random_approver":
             return Intent(BEHAVIOUR, "approves regardless of merit")
-        return Intent(BEHAVIOUR, f"likely for a {spec.entry.persona.replace('_', ' ')} operator")
+        persona_name = spec.entry.persona.replace("_", " ")
+        return Intent(BEHAVIOUR, likely or f"likely for a {persona_name} operator")
 
     @staticmethod
     def _malicious(spec: OperatorSpec) -> bool:

@@ -34,7 +34,7 @@ class Searched:
     seconds: float = 0.0
     attempt: Attempt | None = None  # the minimal sequence found, and what it did
     first_length: int = 0  # moves taken in the first sequence that found a way past
-    shrink_plays: int = 0
+    shrink_plays: int = 0  # sequences Hypothesis played while shrinking it
     interrupted: bool = False
 
 

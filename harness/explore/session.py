@@ -92,6 +92,7 @@ def explore(
             finding=trace.finding.model_dump(),
             steps=len(trace.steps),
             first_found_steps=searched.first_length,
+            shrink_plays=searched.shrink_plays,
             trace=TRACE_FILE,
         )
     folder.write_json("explore.json", summary)
