@@ -22,8 +22,8 @@ from hypothesis import Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
 from harness.experiment import load
+from harness.explore.runs import Setup
 from harness.explore.search import search
-from harness.explore.session import Setup
 from harness.explore.space import DEPTH
 from targets.moderation import TARGET_FAULTS
 

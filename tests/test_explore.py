@@ -20,8 +20,8 @@ from harness.environment import Environment
 from harness.experiment import Experiment, set_key, validate
 from harness.explore.behaviour import Conduct
 from harness.explore.moves import Approve, DirectAction, Retry, Wait
+from harness.explore.runs import Setup
 from harness.explore.search import search
-from harness.explore.session import Setup
 from targets.moderation import TARGET_FAULTS, ModerationService
 
 CI_BUDGET = 3000  # sequences each configuration is searched in CI
@@ -388,7 +388,7 @@ def test_bad_trace_exits_2_with_one_line(tmp_path, capsys):
     assert main(["replay", str(good), "--target", "http://127.0.0.1:9"]) == 2
 
 
-# --- what the "done when" asks -------------------------------------------------------
+# --- the shipped experiments -------------------------------------------------------------
 
 
 def test_the_2017_incident_has_a_one_step_hole(tmp_path, capsys):

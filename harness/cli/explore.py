@@ -8,7 +8,7 @@ from targets.moderation import TARGET_FAULTS, parse_duration
 
 from ..explore.findings import KINDS
 from ..explore.narrate import headline
-from ..explore.session import Setup, explore
+from ..explore.runs import Setup, explore
 from ..explore.space import DEPTH
 from ..results import RunFolder
 from .common import add_experiment_arguments, add_target_argument, count, load_experiment

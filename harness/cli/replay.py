@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..explore.narrate import headline
-from ..explore.session import Setup
+from ..explore.runs import Setup
 from ..explore.space import DEPTH
 from ..explore.trace import read_trace, trace_experiment
 from .common import add_set_argument, add_target_argument

@@ -8,5 +8,6 @@ gets past an experiment's safeguards (`harness explore`), and its replay (`harne
 - `play`: playing moves against a fresh target and reading the outcome;
 - `findings`: what counts as a way past, from answers, audit log and account status;
 - `search`: Hypothesis generating, playing and shrinking sequences;
-- `narrate`: a trace as numbered steps; `trace`: the replayable file; `session`: the runs.
+- `narrate`: a trace as numbered steps; `trace`: the replayable file;
+- `runs`: an explore run and a replay, composed from the parts.
 """
