@@ -461,8 +461,9 @@ def _check_keys(data: Any, model: type[BaseModel], path: tuple, where) -> None:
             _check_keys(item, sub, sub_path, where)
 
 
-def _submodels(annotation: Any, value: Any):
-    """Yield (index, value, model) for the nested models a field's value should match."""
+def _submodels(annotation: Any, value: Any, tag: str | None = None):
+    """Yield (index, value, model) for the nested models a field's value should match;
+    `tag` is the discriminator of the union being matched (persona, kind)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield None, value, annotation
         return
@@ -473,29 +474,25 @@ def _submodels(annotation: Any, value: Any):
             for _, v, model in _submodels(inner, item):
                 yield i, v, model
     elif origin is Annotated:
-        yield from _submodels(typing.get_args(annotation)[0], value)
+        inner, *metadata = typing.get_args(annotation)
+        tag = next((m.discriminator for m in metadata if getattr(m, "discriminator", None)), tag)
+        yield from _submodels(inner, value, tag)
     elif origin in (Union, types.UnionType) and isinstance(value, dict):
         for member in typing.get_args(annotation):
             if (
                 isinstance(member, type)
                 and issubclass(member, BaseModel)
-                and _tag_matches(member, value)
+                and _tag_matches(member, value, tag)
             ):
                 yield None, value, member
                 return
 
 
-def _tag_matches(model: type[BaseModel], value: dict) -> bool:
-    """True when every fixed-choice key the entry gives (its persona or kind tag, but also
-    e.g. its role) is one `model` allows, so the tag, not the first such key, decides."""
-    given = [
-        (name, field)
-        for name, field in model.model_fields.items()
-        if typing.get_origin(field.annotation) is Literal and name in value
-    ]
-    return bool(given) and all(
-        value[name] in typing.get_args(field.annotation) for name, field in given
-    )
+def _tag_matches(model: type[BaseModel], value: dict, tag: str | None) -> bool:
+    """Whether `value` names `model` by the union's discriminator (not by another literal
+    such as `role`, which every persona shares)."""
+    field = model.model_fields.get(tag) if tag else None
+    return field is not None and value.get(tag) in typing.get_args(field.annotation)
 
 
 def _dotted(loc: tuple, raw: Any) -> str:

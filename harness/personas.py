@@ -82,18 +82,23 @@ class Persona:
             return "approve", self.action_for(item, now)
         return "dismiss", None
 
+    def second_approve_probability(
+        self, item: Item, now: float, dependence: str, requester_colludes: bool
+    ) -> float:
+        """Probability of approving `item` as second approver. A wrongful request means the
+        first approver failed, so the nominal probability passes through the THERP
+        dependence level; colluders wave through each other's requests."""
+        if self.entry.collude and requester_colludes:
+            return 1.0
+        p = self.approve_probability(item, now)
+        return p if item.violating else THERP_DEPENDENCE[dependence](p)
+
     def second_approve(
         self, item: Item, now: float, dependence: str, requester_colludes: bool
     ) -> bool:
-        """The verdict as second approver. A wrongful request means the first approver
-        failed, so the nominal probability passes through the THERP dependence level;
-        colluders wave through each other's requests."""
-        if self.entry.collude and requester_colludes:
-            return True
-        p = self.approve_probability(item, now)
-        if not item.violating:
-            p = THERP_DEPENDENCE[dependence](p)
-        return self.rng.random() < p
+        """The verdict as second approver (colluders decide without drawing)."""
+        p = self.second_approve_probability(item, now, dependence, requester_colludes)
+        return (self.entry.collude and requester_colludes) or self.rng.random() < p
 
     def choose_second_approver(self, colluders: Sequence[str]) -> str | None:
         """Where the requester picks its second approver: a colluder picks a fellow

@@ -11,6 +11,7 @@ import pytest
 from conftest import EXPERIMENTS, interrupt_once_written, small_raw
 
 from harness.cli import main
+from harness.experiment import load
 from harness.history import read_jsonl
 
 BAD_FILES = [
@@ -149,6 +150,16 @@ def test_dry_run_prints_the_resolved_experiment_with_defaults(capsys):
     assert "replications = 7" in out
     assert 'detect_after = "11m"' in out
     assert "error_factor = 5.0" in out  # a default the file does not spell out
+
+
+@pytest.mark.parametrize("name", ["incident-2017", "safeguards-recommended"])
+def test_the_resolved_experiment_loads_again_unchanged(tmp_path, name):
+    """A run folder's experiment.toml (every key filled in, `role` on every persona)
+    is itself a valid experiment file, so a run can be repeated from it."""
+    resolved = load(EXPERIMENTS / f"{name}.toml")
+    again = tmp_path / "experiment.toml"
+    again.write_text(resolved.to_toml(), encoding="utf-8")
+    assert load(again) == resolved
 
 
 def test_run_writes_a_complete_run_folder(tmp_path, capsys, write_experiment):

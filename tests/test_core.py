@@ -181,6 +181,19 @@ def test_leaver_lockout_requeues_for_someone_else_unless_the_hr_feed_is_stale():
     assert approve(stale, "tok-r3", 3).status == "applied"
 
 
+def test_leaver_lockout_failing_closed_locks_everyone_out_while_the_hr_feed_is_stale():
+    svc = service(leaver_lockout={"enabled": True, "fail": "closed"})
+    svc.set_fault("hr_feed_stale", True)
+    report = svc.file_report("user", 3)
+    for token in ("tok-r3", "tok-r1"):  # the leaver, and an operator with no exit date
+        assert svc.claim(token).id == report
+        out = svc.decide(token, report, "approve", "suspend")
+        assert (out.status, out.safeguard) == ("requeued", "leaver_lockout")
+    svc.set_fault("hr_feed_stale", False)
+    assert svc.claim("tok-r2").id == report  # a fresh feed: r2 may act again
+    assert svc.decide("tok-r2", report, "approve", "suspend").status == "applied"
+
+
 def test_rate_limit_counts_destructive_actions_per_window():
     clock = ManualClock()
     svc = service(clock, rate_limit={"enabled": True, "max_actions": 2, "window": "1h"})
@@ -225,6 +238,19 @@ def test_idempotency_key_makes_a_replay_count_once():
         svc.direct_action("tok-r1", 2, "suspend", idempotency_key="k1")
     # keys are per caller: another operator's k1 is its own request
     assert svc.direct_action("tok-r2", 2, "suspend", idempotency_key="k1").status == "applied"
+
+
+def test_a_departed_operator_cannot_replay_a_request_it_made_before_leaving():
+    clock = ManualClock()
+    svc = service(clock)
+    report = svc.file_report("user", 3)
+    assert svc.claim("tok-r3", idempotency_key="c1").id == report  # r3 leaves at 1h
+    clock.set(3600.0)
+    with pytest.raises(Forbidden, match="departed"):
+        svc.claim("tok-r3", idempotency_key="c1")
+    assert svc.file_report("user", 3, idempotency_key="f1") == svc.file_report(
+        "user", 3, idempotency_key="f1"
+    )  # callers without credentials replay as before
 
 
 class ListJournal(list):

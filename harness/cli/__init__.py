@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import check, compare, report, run, serve
+from . import check, compare, explore, replay, report, run, serve
 
-COMMANDS = (run, compare, report, check, serve)
+COMMANDS = (run, compare, report, check, serve, explore, replay)
 
 
 def build_parser() -> argparse.ArgumentParser:

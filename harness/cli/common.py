@@ -33,16 +33,18 @@ def add_experiment_arguments(parser: argparse.ArgumentParser) -> None:
     add_override_arguments(parser)
 
 
-def add_override_arguments(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
-    """--set, which every command that takes an experiment file takes, and --out for those
-    that write a folder."""
+def add_override_arguments(
+    parser: argparse.ArgumentParser, *, out: bool = True, what: str = "the file"
+) -> None:
+    """--set, which every command that takes an experiment takes, and --out for those that
+    write a folder."""
     parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="dotted.key=value",
-        help="override any key of the file (repeatable), e.g. "
+        help=f"override any key of {what} (repeatable), e.g. "
         "--set safeguards.two_person_rule.enabled=true --set operators.0.count=4",
     )
     if out:
@@ -68,6 +70,14 @@ def add_simulation_arguments(parser: argparse.ArgumentParser, *, histories: bool
             metavar="K",
             help="write the full history of the first K replications (default 1)",
         )
+
+
+def add_target_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        metavar="URL",
+        help="a live target to play against instead of the in-process one",
+    )
 
 
 def load_experiment(args: argparse.Namespace, extra: Sequence[str] = ()) -> Experiment:

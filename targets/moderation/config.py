@@ -41,6 +41,8 @@ class LeaverLockoutConfig(Settings):
 
     enabled: bool = False
     days_before_exit: float = Field(1.0, ge=0)
+    # while the HR feed is stale: open = nobody counts as leaving, closed = anybody might be
+    fail: FailMode = "open"
 
 
 class RateLimitConfig(Settings):

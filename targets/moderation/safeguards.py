@@ -46,12 +46,15 @@ class Safeguards:
     def leaver_locked(self, op: OperatorRecord, now: float) -> bool:
         """True when the HR feed says `op` leaves within the lockout horizon.
 
-        A stale HR feed does not know who is leaving, so the lockout lets everyone through.
+        A stale HR feed does not know who is leaving: failing open lets everyone through,
+        failing closed locks everyone out until the feed is fresh again.
         """
         cfg = self.config.leaver_lockout
-        if not cfg.enabled or op.exit_at is None or "hr_feed_stale" in self.faults:
+        if not cfg.enabled:
             return False
-        return op.exit_at - now <= cfg.days_before_exit * DAY
+        if "hr_feed_stale" in self.faults:
+            return cfg.fail == "closed"
+        return op.exit_at is not None and op.exit_at - now <= cfg.days_before_exit * DAY
 
     def note_decision(self, op_id: str, now: float, approved: bool) -> None:
         """Anomaly detection's bookkeeping: lock an operator whose approval rate jumps."""

@@ -70,9 +70,11 @@ def command(method: Callable[..., T]) -> Callable[..., T]:
 
     The first positional argument names the caller (an operator token or a reporter id) and
     scopes `idempotency_key`: the same key from the same caller returns the first answer
-    without a second effect; reusing it for a different request is a conflict.
+    without a second effect; reusing it for a different request is a conflict. An operator's
+    token is checked again on a repeat, so a departed operator cannot fetch answers either.
     """
     name = method.__name__
+    takes_token = method.__code__.co_varnames[1] == "token"
 
     @functools.wraps(method)
     def run(self: ModerationService, *args: Any, idempotency_key: str | None = None, **kw: Any):
@@ -88,6 +90,8 @@ def command(method: Callable[..., T]) -> Callable[..., T]:
                         f"idempotency key {idempotency_key!r} was already used for a "
                         "different request"
                     )
+                if takes_token:
+                    self._authenticate(args[0], now)
                 return seen[1]
         result = method(self, *args, **kw)
         if idempotency_key is not None:

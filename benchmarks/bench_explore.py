@@ -1,0 +1,121 @@
+"""How fast `harness explore` searches, and how reliably it finds known ways past.
+
+Prints the search's sequences per second on the recommended safeguards (where it finds
+nothing, so every sequence is generated and played), next to a baseline measured in the
+same run: the same number of sequences played by the player alone, without Hypothesis
+generating them (the ceiling of the search). Then, for ways past with a known shape,
+how many of several search seeds find one within the budget, and how many sequences that
+took (median and worst).
+
+    python benchmarks/bench_explore.py [--budget N] [--seeds K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import time
+from pathlib import Path
+
+from hypothesis import Phase, find, settings
+from hypothesis.errors import NoSuchExample
+
+from harness.experiment import load
+from harness.explore.runs import Setup
+from harness.explore.search import search
+from harness.explore.space import DEPTH
+from targets.moderation import TARGET_FAULTS
+
+ROOT = Path(__file__).resolve().parent.parent
+INCIDENT = ROOT / "experiments" / "incident-2017.toml"
+RECOMMENDED = ROOT / "experiments" / "safeguards-recommended.toml"
+FAIL_OPEN = ["safeguards.two_person_rule.fail=open", "safeguards.protected_list.fail=open"]
+KNOWN = [  # (what, experiment, overrides, mistakes allowed, steps of the shortest way)
+    ("2017: one click", INCIDENT, [], 1, 1),
+    (
+        "2017 + escalate + leaver lockout: the leaver alone",
+        INCIDENT,
+        ["safeguards.protected_list.mode=escalate", "safeguards.leaver_lockout.enabled=true"],
+        0,
+        4,
+    ),
+    ("recommended, failing open", RECOMMENDED, FAIL_OPEN, 1, 2),
+    (
+        "recommended, no protected list, colluders name each other",
+        RECOMMENDED,
+        [
+            "safeguards.protected_list.mode=off",
+            "safeguards.two_person_rule.chooser=requester",
+            "operators.0.collude=true",
+        ],
+        1,
+        2,
+    ),
+]
+
+
+def setup(path: Path, overrides: list[str], mistakes: int, seed: int) -> Setup:
+    return Setup.build(load(path, overrides), seed, TARGET_FAULTS, mistakes, DEPTH, None)
+
+
+def throughput(budget: int) -> None:
+    s = setup(RECOMMENDED, [], 1, 0)
+    start = time.perf_counter()
+    searched = search(s.player, seed=0, budget=budget)
+    elapsed = time.perf_counter() - start
+    assert searched.attempt is None, "the recommended safeguards are expected to hold"
+    generated = []
+
+    def keep(moves: list) -> bool:
+        generated.append(moves)
+        return False
+
+    config = settings(max_examples=budget, database=None, phases=[Phase.generate])
+    with contextlib.suppress(NoSuchExample):
+        find(s.space.sequences(), keep, settings=config)
+    start = time.perf_counter()
+    for moves in generated:
+        s.player.play(moves)
+    bare = time.perf_counter() - start
+    print(f"recommended safeguards, {budget:,} sequences, nothing found:")
+    print(f"  search (Hypothesis + player)   {budget / elapsed:8,.0f} sequences/s")
+    print(f"  baseline: player alone         {len(generated) / bare:8,.0f} sequences/s")
+
+
+def reliability(budget: int, seeds: int) -> None:
+    print(f"known ways past, {seeds} seeds, budget {budget:,} sequences each:")
+    for what, path, overrides, mistakes, steps in KNOWN:
+        needed, lengths = [], set()
+        start = time.perf_counter()
+        for seed in range(seeds):
+            searched = search(
+                setup(path, overrides, mistakes, seed).player, seed=seed, budget=budget
+            )
+            if searched.attempt is not None:
+                needed.append(searched.sequences)
+                lengths.add(len(searched.attempt.taken))
+        elapsed = time.perf_counter() - start
+        spread = (
+            f"median {statistics.median(needed):,.0f}, worst {max(needed):,} sequences"
+            if needed
+            else "-"
+        )
+        shortest = "/".join(str(n) for n in sorted(lengths)) or "-"
+        print(
+            f"  {what:58} found {len(needed)}/{seeds} ({spread}); steps {shortest} "
+            f"(shortest known {steps}); {elapsed:.1f}s"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=int, default=2000)
+    parser.add_argument("--seeds", type=int, default=10)
+    args = parser.parse_args()
+    throughput(args.budget)
+    reliability(args.budget, args.seeds)
+
+
+if __name__ == "__main__":
+    main()

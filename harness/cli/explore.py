@@ -1,0 +1,128 @@
+"""`harness explore EXPERIMENT.toml`: search for the shortest way past the safeguards."""
+
+from __future__ import annotations
+
+import argparse
+
+from targets.moderation import TARGET_FAULTS, parse_duration
+
+from ..explore.findings import KINDS
+from ..explore.narrate import headline
+from ..explore.runs import Setup, explore
+from ..explore.space import DEPTH
+from ..results import RunFolder
+from .common import add_experiment_arguments, add_target_argument, count, load_experiment
+
+BUDGET = 5000  # sequences searched by default (about 5 to 10 seconds on one core)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "explore",
+        help="search for the shortest sequence of operator actions and faults past the safeguards",
+        description="Search the experiment's operators' possible actions, waits and faults "
+        "for a way past its safeguards: " + "; ".join(KINDS.values()) + ". The shortest "
+        "sequence found is printed as numbered steps and written to "
+        "results/<name>-explore-<time>/trace.json for `harness replay`. Exit codes: 0 "
+        "nothing found within the budget, 1 a way past found, 2 bad input, 130 interrupted.",
+    )
+    add_experiment_arguments(p)
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--budget",
+        type=count(1),
+        default=BUDGET,
+        metavar="N",
+        help=f"sequences to try before giving up (default {BUDGET:,})",
+    )
+    budget.add_argument(
+        "--time", type=_duration, metavar="T", help="search for this long instead, e.g. 30s, 5m"
+    )
+    p.add_argument("--seed", type=count(0), metavar="S", help="search seed (default: the file's)")
+    add_target_argument(p)
+    p.add_argument(
+        "--faults",
+        type=_faults,
+        default=TARGET_FAULTS,
+        metavar="KIND,...",
+        help="faults that may start and stop during the search (default: all the target "
+        f"supports: {', '.join(TARGET_FAULTS)}; 'none' for none)",
+    )
+    p.add_argument(
+        "--mistakes",
+        type=count(0),
+        default=1,
+        metavar="N",
+        help="honest mistakes a trace may hold (default 1: a safeguard must survive any "
+        "one person's error); deliberate acts are not limited",
+    )
+    p.add_argument(
+        "--depth",
+        type=count(1),
+        default=DEPTH,
+        metavar="N",
+        help=f"longest sequence of moves tried (default {DEPTH})",
+    )
+    p.set_defaults(handler=main)
+
+
+def _duration(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be longer than 0s, got {text!r}")
+    return seconds
+
+
+def _faults(text: str) -> tuple[str, ...]:
+    if text.strip() == "none":
+        return ()
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    for kind in kinds:
+        if kind not in TARGET_FAULTS:
+            raise argparse.ArgumentTypeError(
+                f"unknown fault {kind!r}; one of {', '.join(TARGET_FAULTS)} (or 'none')"
+            )
+    return kinds
+
+
+def main(args: argparse.Namespace) -> int:
+    experiment = load_experiment(args)
+    name = experiment.experiment.name
+    seed = experiment.experiment.seed if args.seed is None else args.seed
+    setup = Setup.build(experiment, seed, args.faults, args.mistakes, args.depth, args.target)
+    folder = RunFolder.create(f"{name}-explore", args.out)
+    budget = None if args.time is not None else args.budget
+    done = explore(setup, folder, budget=budget, seconds=args.time)
+    searched, trace = done.searched, done.trace
+    tried = (
+        f"{searched.sequences:,} sequences ({searched.steps:,} moves, up to {args.depth} "
+        f"each) in {searched.seconds:.1f}s"
+    )
+    if searched.interrupted:
+        print(f"{name}: interrupted after {tried}; partial record in {folder.path}")
+        return 130
+    if trace is None:
+        space = done.summary["space"]
+        print(f"{name}: no way past found in {tried}")
+        print(f"  operators: {', '.join(space['operators'])}")
+        print(
+            f"  accounts: {' '.join(space['accounts'])}; faults: "
+            f"{', '.join(space['faults']) or 'none'}; mistakes allowed: {space['mistakes']}"
+        )
+        print(f"run folder: {folder.path}")
+        return 0
+    steps = len(trace.steps)
+    shrunk = f", shrunk from {searched.first_length} steps" if searched.first_length > steps else ""
+    print(
+        f"{name}: a way past in {steps} step{'s' * (steps != 1)} (found in sequence "
+        f"{searched.sequences:,} after {searched.seconds:.1f}s{shrunk})"
+    )
+    for line in trace.narration:
+        print(f"  {line}")
+    print(headline(trace.finding))
+    path = folder.path / "trace.json"
+    print(f"trace: {path}  (harness replay {path})")
+    return 1

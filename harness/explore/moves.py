@@ -1,0 +1,76 @@
+"""The moves of a search, at the level a person narrates them.
+
+A move is one thing people, an attacker or the world do: an operator approves an action on
+a report, a second approval, a direct admin action with stolen credentials, a safeguard
+dependency failing or recovering, time passing, a request retried. Moves are strict pydantic
+models so a trace file is validated like an experiment file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field
+
+from targets.moderation import TARGET_FAULTS
+from targets.moderation.config import Settings
+
+
+class Approve(Settings):
+    """An operator approves its destructive action on a report: one a user just filed
+    against `account` (filed, claimed and decided at once) or, with no account, the next
+    one its queue offers (an escalated report for a senior, a requeued one otherwise)."""
+
+    step: Literal["approve"] = "approve"
+    actor: str
+    account: int | None = None
+    second: str | None = None  # the second approver the requester names (chooser = requester)
+    attacker: bool = False  # an attacker holding the actor's credentials, not the actor
+
+
+class SecondApprove(Settings):
+    """An operator approves the oldest action waiting for its second approval, or (`own`)
+    tries to approve its own latest request. With no actor, it is whoever the target last
+    asked for a second approval."""
+
+    step: Literal["second_approve"] = "second_approve"
+    actor: str | None = None
+    own: bool = False
+    attacker: bool = False
+
+
+class DirectAction(Settings):
+    """An attacker holding the actor's credentials acts on `account` through the admin tool,
+    without a report (the 2020 takeover path)."""
+
+    step: Literal["direct_action"] = "direct_action"
+    actor: str
+    account: int
+    second: str | None = None
+
+
+class Fault(Settings):
+    """A safeguard dependency fails (`active`) or recovers."""
+
+    step: Literal["fault"] = "fault"
+    fault: Literal[TARGET_FAULTS]  # type: ignore[valid-type]
+    active: bool
+
+
+class Wait(Settings):
+    """Time passes: exit times come, delayed actions and restores fire."""
+
+    step: Literal["wait"] = "wait"
+    minutes: int = Field(ge=1)
+
+
+class Retry(Settings):
+    """The last acknowledged request is sent again with the same idempotency key."""
+
+    step: Literal["retry"] = "retry"
+
+
+Move = Annotated[
+    Union[Approve, SecondApprove, DirectAction, Fault, Wait, Retry],  # noqa: UP007
+    Field(discriminator="step"),
+]

@@ -1,0 +1,209 @@
+"""A trace told as numbered steps a person can read.
+
+Each step says who did what, why they would (a mistake, collusion, an attacker), what the
+target answered and, when an action took effect, which safeguard let it through and why
+("the approval service is down; fail-open lets the action through"). The explanations
+come from the experiment's settings, the faults active at that moment and the operator's
+exit time; what happened comes from the target's answers and audit log.
+"""
+
+from __future__ import annotations
+
+from targets.moderation import (
+    APPLIED,
+    BLOCKED,
+    DELAYED,
+    ESCALATED,
+    PENDING_APPROVAL,
+    REJECTED,
+    REQUEUED,
+    AuditEntry,
+    Outcome,
+)
+from targets.moderation.durations import format_duration
+from targets.moderation.safeguards import DAY
+
+from .behaviour import Conduct
+from .findings import KINDS, Finding
+from .moves import Approve, DirectAction, Fault, Retry, SecondApprove, Wait
+from .play import Attempt, Call, Step
+from .space import SearchSpace
+from .trace import TraceFinding
+
+NOUN = {"suspend": "suspension", "deactivate": "deactivation"}
+DONE = {"suspend": "suspended", "deactivate": "deactivated"}
+DEPENDENCY = {
+    "protected_list_outage": ("the protected list service goes down", "the protected list is back"),
+    "approval_service_outage": ("the approval service goes down", "the approval service is back"),
+    "hr_feed_stale": ("the HR feed goes stale", "the HR feed is fresh again"),
+}
+DECISIVE = ("decide", "second_approve", "direct_action")
+
+
+class Narrator:
+    def __init__(self, space: SearchSpace, conduct: Conduct) -> None:
+        self.space = space
+        self.conduct = conduct
+        self.roster = {spec.id: spec for spec in space.env.roster}
+        self.safeguards = space.env.target_safeguards
+
+    def lines(self, attempt: Attempt) -> list[str]:
+        taken = [s for s in attempt.steps if s.taken]
+        return [f"{n}. {self.step(s)}" for n, s in enumerate(taken, start=1)]
+
+    # --- one step ------------------------------------------------------------------------
+
+    def step(self, step: Step) -> str:
+        move = step.move
+        if isinstance(move, Fault):
+            parts = [DEPENDENCY[move.fault][0 if move.active else 1]]
+        elif isinstance(move, Wait):
+            parts = [f"{format_duration(move.minutes * 60.0)} pass"]
+        elif isinstance(move, Retry):
+            parts = [self._retry(step)]
+        else:
+            parts = [self._act(step)]
+        parts += self._timers(step)
+        when = f"at {format_duration(step.at)}: " if step.at else ""
+        return when + "; ".join(p for p in parts if p)
+
+    def _act(self, step: Step) -> str:
+        move = step.move
+        attacker = isinstance(move, DirectAction) or move.attacker
+        who = self._who(step.actor, attacker)
+        decisive = next((c for c in step.calls if c.method in DECISIVE), None)
+        refused = next((c for c in step.calls if c.error is not None), None)
+        if isinstance(move, Approve):
+            claim = next((c for c in step.calls if c.method == "claim"), None)
+            view = claim.answer if claim is not None else None
+            action = NOUN[self.conduct.action(move.actor, move.attacker)]
+            if view is None and refused is None:
+                what = f"{who} takes the next report in the queue, but there is none"
+            else:
+                account = view.handle if view else self.space.handle(move.account)
+                source = "" if move.account is not None else "the next report in the queue: "
+                escalated = " (escalated)" if view is not None and view.queue == "senior" else ""
+                what = f"{who} approves {source}{action} of @{account}{escalated}"
+                if move.second is not None:
+                    what += f", naming {move.second} as second approver"
+        elif isinstance(move, SecondApprove):
+            read = next((c for c in step.calls if c.method == "pending_approvals"), None)
+            if move.own:
+                what = f"{who} tries to give the second approval to its own request"
+            elif read is not None and read.answer:
+                w = read.answer[0]
+                what = (
+                    f"{who} gives the second approval to {w.requested_by}'s "
+                    f"{NOUN.get(w.action, w.action)} of @{w.handle}"
+                )
+            else:
+                what = f"{who} opens its second approvals"
+        else:
+            action = self.conduct.action(move.actor, True)
+            what = f"{who} orders the {NOUN[action]} of @{self.space.handle(move.account)}"
+            what += " directly in the admin tool"
+            if move.second is not None:
+                what += f", naming {move.second} as second approver"
+        intent = step.intent
+        if intent is not None and not attacker:
+            what += f" ({intent.why})"
+        if refused is not None:
+            return f"{what}; the target refuses: {refused.error}"
+        if decisive is None:
+            return what
+        return f"{what}; {self._answer(step, decisive)}"
+
+    def _answer(self, step: Step, call: Call) -> str:
+        out: Outcome = call.answer
+        handle = "@" + self.space.handle(out.account_id) if out.account_id else "the account"
+        if out.status == APPLIED:
+            reasons = self._let_through(step, call)
+            return "; ".join([*reasons, f"{handle} is {DONE.get(out.action, out.action)}"])
+        if out.status == ESCALATED:
+            return "the protected list sends it to the senior queue"
+        if out.status == PENDING_APPROVAL:
+            named = getattr(step.move, "second", None) is not None
+            by = "named by the requester" if named else "chosen by the system"
+            return f"the two-person rule asks {out.approver} ({by}) for a second approval"
+        if out.status == DELAYED:
+            return f"it is delayed until {format_duration(out.due_at)} and can be cancelled"
+        if out.status == REQUEUED:
+            return (
+                f"the {_name(out.safeguard)} refuses {call.caller}; the report goes back "
+                "to the queue"
+            )
+        if out.status in (BLOCKED, REJECTED):
+            return f"the {_name(out.safeguard)} stops it ({out.status})"
+        return out.status
+
+    def _let_through(self, step: Step, call: Call) -> list[str]:
+        """Why each safeguard that could have stopped this action did not."""
+        cfg, faults = self.safeguards, step.faults
+        spec = self.roster[call.caller]
+        reasons = []
+        if call.method == "second_approve":
+            reasons.append("the second approval completes the two-person rule")
+        else:
+            pl = cfg.protected_list
+            if pl.mode != "off":
+                if "protected_list_outage" in faults and pl.fail == "open":
+                    reasons.append("the protected list is unreachable and fails open")
+                elif spec.record.role == "senior":
+                    reasons.append("a senior's own action is not escalated")
+            tp = cfg.two_person_rule
+            if tp.enabled and "approval_service_outage" in faults and tp.fail == "open":
+                reasons.append("the approval service is down; fail-open lets the action through")
+        lockout = cfg.leaver_lockout
+        exit_at = spec.record.exit_at
+        if (
+            lockout.enabled
+            and exit_at is not None
+            and exit_at - step.at <= lockout.days_before_exit * DAY
+            and "hr_feed_stale" in faults
+        ):
+            reasons.append(
+                f"the HR feed is stale, so the leaver lockout does not know {spec.id} leaves "
+                f"at {format_duration(exit_at)}"
+            )
+        return reasons or ["no safeguard stands in its way"]
+
+    def _retry(self, step: Step) -> str:
+        call = step.calls[0]
+        what = f"{call.caller}'s last request ({call.method}) is sent again with the same key"
+        if call.error is not None:
+            return f"{what}; the target refuses: {call.error}"
+        return f"{what}; the target answers"
+
+    def _timers(self, step: Step) -> list[str]:
+        """What the target's own timers did meanwhile (delayed actions, restores)."""
+        said = []
+        for e in step.events:
+            if e.actor == "restore_monitor":
+                said.append(f"the restore monitor brings @{self._handle(e)} back")
+            elif e.event == "cancelled" and e.actor == "delay_monitor":
+                said.append(f"the delay monitor cancels the {NOUN[e.action]} of @{self._handle(e)}")
+            elif e.event == "applied" and isinstance(step.move, Wait):
+                said.append(
+                    f"the delay monitor lets the {NOUN[e.action]} of @{self._handle(e)} take effect"
+                )
+        return said
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _who(self, actor: str, attacker: bool) -> str:
+        spec = self.roster[actor]
+        if attacker:
+            return f"an attacker holding {spec.record.role} {actor}'s credentials"
+        return f"{spec.record.role} {actor}"
+
+    def _handle(self, e: AuditEntry) -> str:
+        return self.space.handle(e.account_id)
+
+
+def _name(safeguard: str | None) -> str:
+    return (safeguard or "target").replace("_", " ").replace("two person", "two-person")
+
+
+def headline(finding: Finding | TraceFinding) -> str:
+    """The finding in one line: what broke, and where."""
+    return f"{KINDS[finding.kind]}: {finding.detail} (step {finding.step})"

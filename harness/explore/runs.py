@@ -1,0 +1,101 @@
+"""An explore run and a replay, composed from the parts: what `harness explore` and
+`harness replay` do, with the printing left to the commands."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..environment import Environment
+from ..experiment import Experiment
+from ..results import RunFolder, manifest
+from .control import connect
+from .narrate import Narrator
+from .play import Attempt, Player
+from .search import Searched, search
+from .space import SearchSpace
+from .trace import Trace, dump, make_trace
+
+TRACE_FILE = "trace.json"
+
+
+@dataclass
+class Setup:
+    experiment: Experiment
+    seed: int
+    space: SearchSpace
+    player: Player
+    narrator: Narrator
+
+    @classmethod
+    def build(
+        cls,
+        experiment: Experiment,
+        seed: int,
+        faults: tuple[str, ...],
+        mistakes: int,
+        depth: int,
+        url: str | None,
+    ) -> Setup:
+        env = Environment.build(experiment)
+        space = SearchSpace.build(env, faults, mistakes, depth)
+        player = Player(space, connect(env, seed, url))
+        return cls(experiment, seed, space, player, Narrator(space, player.conduct))
+
+    def trace(self, attempt: Attempt) -> Trace:
+        return make_trace(
+            self.experiment,
+            self.seed,
+            self.space.faults,
+            self.space.mistakes,
+            attempt.moves,
+            attempt.finding,
+            self.narrator.lines(attempt),
+        )
+
+
+@dataclass
+class Explored:
+    searched: Searched
+    trace: Trace | None  # the minimal way past, if one was found
+    summary: dict  # what explore.json holds
+
+
+def explore(
+    setup: Setup, folder: RunFolder, *, budget: int | None, seconds: float | None
+) -> Explored:
+    """Search, and write the run folder: experiment.toml, manifest.json, explore.json and,
+    when a way past is found, trace.json."""
+    folder.write_text("experiment.toml", setup.experiment.to_toml())
+    about = manifest(mode="explore", seed=setup.seed, status="running")
+    folder.write_json("manifest.json", about)
+    searched = search(setup.player, seed=setup.seed, budget=budget, seconds=seconds)
+    status = "interrupted" if searched.interrupted else "completed"
+    summary = {
+        "experiment": setup.experiment.experiment.name,
+        "status": status,
+        "seed": setup.seed,
+        "budget": {"sequences": budget, "seconds": seconds},
+        "searched": {
+            "sequences": searched.sequences,
+            "steps": searched.steps,
+            "seconds": round(searched.seconds, 3),
+        },
+        "space": setup.space.describe(),
+        "found": searched.attempt is not None,
+    }
+    trace = None
+    if searched.attempt is not None:
+        trace = setup.trace(searched.attempt)
+        folder.write_text(TRACE_FILE, dump(trace))
+        summary.update(
+            finding=trace.finding.model_dump(),
+            steps=len(trace.steps),
+            first_found_steps=searched.first_length,
+            shrink_plays=searched.shrink_plays,
+            trace=TRACE_FILE,
+        )
+    folder.write_json("explore.json", summary)
+    about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    folder.write_json("manifest.json", about)
+    return Explored(searched, trace, summary)
