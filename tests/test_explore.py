@@ -337,7 +337,8 @@ BAD_EXPLORE = [
     (["--faults", "meteor"], "unknown fault 'meteor'"),
     (["--time", "soon"], "expected a duration"),
     (["--budget", "0"], "must be at least 1"),
-    (["--target", "http://127.0.0.1:9"], "a live target is not supported by this build"),
+    (["--target", "http://127.0.0.1:9"], "needs the target's admin token"),
+    (["--target", "http://127.0.0.1:9", "--admin-token", "t"], "not a moderation target"),
     (["--set", "population.protected=0"], "no protected account to search"),
     (["--set", "safeguards.two_person_rule.chooser=friend"], "chooser = 'friend'"),
 ]
@@ -386,6 +387,7 @@ def test_bad_trace_exits_2_with_one_line(tmp_path, capsys):
     assert main(["replay", str(tmp_path / "stolen.json")]) == 2
     assert "r1 is not compromised" in capsys.readouterr().err
     assert main(["replay", str(good), "--target", "http://127.0.0.1:9"]) == 2
+    assert "needs the target's admin token" in capsys.readouterr().err
 
 
 # --- the shipped experiments -------------------------------------------------------------
@@ -415,3 +417,27 @@ def test_the_recommended_safeguards_hold_only_while_they_fail_closed(tmp_path, c
     budget = ["--budget", str(CI_BUDGET)]
     assert main(["explore", path, *budget, "--out", str(tmp_path / "closed")]) == 0
     assert f"no way past found in {CI_BUDGET:,} sequences" in capsys.readouterr().out
+
+
+def test_search_and_replay_against_a_served_target(tmp_path, capsys):
+    """The same search through the HTTP API of `harness serve` on a manual clock finds the
+    2017 hole, and the trace replays against it; a served target whose clock runs by itself,
+    or that serves another experiment, is refused before searching."""
+    from servers import harness_serve
+
+    path = str(EXPERIMENTS / "incident-2017.toml")
+    with harness_serve(path, "--time-scale", "0", "--admin-token", "adm") as (_, url):
+        live = ["--target", url, "--admin-token", "adm"]
+        assert (
+            main(["explore", path, "--budget", "200", "--out", str(tmp_path / "run"), *live]) == 1
+        )
+        assert "a way past in 1 step" in capsys.readouterr().out
+        trace = str(tmp_path / "run" / "trace.json")
+        assert main(["replay", trace, *live]) == 1
+        assert "reproduces" in capsys.readouterr().out
+        other = ["--set", "population.protected=3"]
+        assert main(["explore", path, *other, "--out", str(tmp_path / "x"), *live]) == 2
+        assert "serve the same experiment file" in capsys.readouterr().err
+    with harness_serve(path, "--time-scale", "60", "--admin-token", "adm") as (_, url):
+        assert main(["replay", trace, "--target", url, "--admin-token", "adm"]) == 2
+        assert "serve it with --time-scale 0" in capsys.readouterr().err

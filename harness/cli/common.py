@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -73,10 +74,17 @@ def add_simulation_arguments(parser: argparse.ArgumentParser, *, histories: bool
 
 
 def add_target_argument(parser: argparse.ArgumentParser) -> None:
+    """--target URL and the admin token that goes with it."""
     parser.add_argument(
         "--target",
         metavar="URL",
-        help="a live target to play against instead of the in-process one",
+        help="a served target (harness serve) to play against instead of the in-process one",
+    )
+    parser.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        default=os.environ.get("HARNESS_ADMIN_TOKEN"),
+        help="the target's admin token (default: $HARNESS_ADMIN_TOKEN)",
     )
 
 

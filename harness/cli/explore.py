@@ -92,7 +92,9 @@ def main(args: argparse.Namespace) -> int:
     experiment = load_experiment(args)
     name = experiment.experiment.name
     seed = experiment.experiment.seed if args.seed is None else args.seed
-    setup = Setup.build(experiment, seed, args.faults, args.mistakes, args.depth, args.target)
+    setup = Setup.build(
+        experiment, seed, args.faults, args.mistakes, args.depth, args.target, args.admin_token
+    )
     folder = RunFolder.create(f"{name}-explore", args.out)
     budget = None if args.time is not None else args.budget
     done = explore(setup, folder, budget=budget, seconds=args.time)

@@ -31,7 +31,13 @@ def main(args: argparse.Namespace) -> int:
     trace = read_trace(args.trace)
     experiment = trace_experiment(trace, args.trace, args.overrides)
     setup = Setup.build(
-        experiment, trace.seed, tuple(trace.faults), trace.mistakes, DEPTH, args.target
+        experiment,
+        trace.seed,
+        tuple(trace.faults),
+        trace.mistakes,
+        DEPTH,
+        args.target,
+        args.admin_token,
     )
     setup.space.check(trace.steps, args.trace)
     attempt = setup.player.play(trace.steps)

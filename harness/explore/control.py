@@ -9,16 +9,21 @@ three things from its admin API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
-from targets.moderation import ManualClock, ModerationService
+from targets.moderation import ManualClock, ModerationError, ModerationService
 
+from ..client import HttpTarget, Indeterminate
 from ..environment import Environment
 from ..errors import BadInput
 from ..target import Target
 
 
 class Control(Protocol):
+    tokens: Mapping[str, str]
+    """Each operator's credentials on this target, by operator id."""
+
     def reset(self) -> Target:
         """A fresh target: the experiment's accounts, operators and safeguards, no faults,
         nothing filed, the clock at the start of the shift."""
@@ -41,6 +46,7 @@ class InProcess:
         self.seed = seed
         self.clock = ManualClock()
         self.service = self._fresh()
+        self.tokens = {spec.id: spec.token for spec in env.roster}
 
     def _fresh(self) -> ModerationService:
         env = self.env
@@ -76,8 +82,62 @@ def target_seed(seed: int) -> str:
     return f"{seed}:explore:target"
 
 
-def connect(env: Environment, seed: int, url: str | None) -> Control:
-    """The in-process target, or a live one at `url`."""
+class Live:
+    """A served target (`harness serve EXPERIMENT --time-scale 0`) through its admin API:
+    reset with the search's target seed, and a manual clock the search moves."""
+
+    def __init__(self, env: Environment, seed: str, url: str, admin_token: str | None) -> None:
+        where = f"--target {url}"
+        if not admin_token:
+            raise BadInput(
+                f"{where}: a search needs the target's admin token (--admin-token "
+                "or HARNESS_ADMIN_TOKEN)"
+            )
+        self.client = HttpTarget(url, admin_token)
+        self.seed = seed
+        population = env.population
+        try:
+            clock = self.client.clock()
+            self.tokens = self.client.credentials()
+            served = [self.client.account(a) for a in population.protected_ids]
+            # protected accounts are the most-followed: the next one must not be protected
+            first_ordinary = population.ordinary_ids[:1]
+            beyond = [self.client.account(a) for a in first_ordinary]
+        except (Indeterminate, ModerationError, ValueError, KeyError, TypeError) as exc:
+            raise BadInput(
+                f"{where}: not a moderation target that answers its admin API ({exc})"
+            ) from None
+        if not clock.get("manual"):
+            raise BadInput(
+                f"{where}: its clock runs by itself; a search moves the clock, so serve it "
+                "with --time-scale 0"
+            )
+        missing = {spec.id for spec in env.roster} - set(self.tokens)
+        same = all(v.protected and v.handle == population.handle(v.id) for v in served) and not any(
+            v.protected for v in beyond
+        )
+        if missing or not same:
+            raise BadInput(
+                f"{where}: it serves other operators or accounts than the "
+                "experiment; serve the same experiment file"
+            )
+        self._now = 0.0
+
+    def reset(self) -> Target:
+        self.client.reset(self.seed)
+        self._now = 0.0
+        return self.client
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+        self.client.advance(self._now)
+
+
+def connect(env: Environment, seed: int, url: str | None, admin_token: str | None) -> Control:
+    """The in-process target, or the served one at `url`."""
     if url is None:
         return InProcess(env, target_seed(seed))
-    raise BadInput(f"--target {url}: a live target is not supported by this build")
+    return Live(env, target_seed(seed), url, admin_token)

@@ -149,16 +149,14 @@ class _Run:
             return
         if not self._take(self.conduct.approving(move.actor, move.attacker, now)):
             return
-        spec = self.player.roster[move.actor]
+        token = self.control.tokens[move.actor]
         if move.account is not None:
             self._call("reporter", "file_report", "reporter", move.account, False)
-        claim = self._call(move.actor, "claim", spec.token)
+        claim = self._call(move.actor, "claim", token)
         if claim.answer is None:
             return
         action = self.conduct.action(move.actor, move.attacker)
-        self._request(
-            move.actor, "decide", spec.token, claim.answer.id, "approve", action, move.second
-        )
+        self._request(move.actor, "decide", token, claim.answer.id, "approve", action, move.second)
 
     def _second_approve(self, move: SecondApprove) -> None:
         now = self.control.now()
@@ -166,7 +164,7 @@ class _Run:
         if actor is None or not self.conduct.acts(actor, move.attacker, now):
             return
         self.current.actor = actor
-        token = self.player.roster[actor].token
+        token = self.control.tokens[actor]
         if move.own:
             pending = self.own.get(actor)
             intent = self.conduct.second_approving(actor, move.attacker, actor, now)
@@ -194,7 +192,7 @@ class _Run:
             return
         if not self._take(self.conduct.approving(move.actor, True, now)):
             return
-        token = self.player.roster[move.actor].token
+        token = self.control.tokens[move.actor]
         action = self.conduct.action(move.actor, True)
         self._request(move.actor, "direct_action", token, move.account, action, move.second)
 

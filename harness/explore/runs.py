@@ -36,10 +36,11 @@ class Setup:
         mistakes: int,
         depth: int,
         url: str | None,
+        admin_token: str | None = None,
     ) -> Setup:
         env = Environment.build(experiment)
         space = SearchSpace.build(env, faults, mistakes, depth)
-        player = Player(space, connect(env, seed, url))
+        player = Player(space, connect(env, seed, url, admin_token))
         return cls(experiment, seed, space, player, Narrator(space, player.conduct))
 
     def trace(self, attempt: Attempt) -> Trace:
