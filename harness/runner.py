@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .checker import ReplicationMetrics, check
@@ -56,6 +58,30 @@ def _worker_chunk(indices: Sequence[int], keep: int) -> Completed:
     return run_chunk(_worker_env, indices, keep)
 
 
+POLL_SECONDS = 0.2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def stop_requests() -> Iterator[threading.Event]:
+    """While worker processes run, Ctrl-C and SIGTERM only set a flag the caller polls.
+
+    Raising KeyboardInterrupt asynchronously can land inside concurrent.futures while it
+    holds a future's lock; its manager thread then waits for that lock forever and the run
+    hangs. Off the main thread signals cannot be caught, so the flag is never set there.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -95,14 +121,16 @@ def run_replications(
             result.interrupted = True
         return result
 
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(env,)) as pool:
+    with (
+        stop_requests() as stopping,
+        ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(env,)) as pool,
+    ):
         pending: set[Future] = {pool.submit(_worker_chunk, c, keep_histories) for c in chunks}
-        try:
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    take(future.result())
-        except KeyboardInterrupt:
+        while pending and not stopping.is_set():
+            finished, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                take(future.result())
+        if pending:
             result.interrupted = True
             for future in pending:
                 future.cancel()

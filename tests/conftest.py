@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,23 +47,34 @@ def small(**overrides: Any) -> Experiment:
     return validate(small_raw(**overrides), "small.toml")
 
 
-def interrupt_once_written(args: list[str], table: Path, rows: int = 5) -> tuple[int, str]:
-    """Start `python -m harness ARGS`, press Ctrl-C once `table` has `rows` lines, and
-    return the exit code and what it printed on stderr."""
+def interrupt_once_written(
+    args: list[str], table: Path, rows: int = 5, signals: Sequence[int] = (signal.SIGINT,)
+) -> tuple[int, str]:
+    """Start `python -m harness ARGS`, send `signals` (Ctrl-C by default) a moment apart
+    once `table` has `rows` lines, and return the exit code and what it printed on stderr.
+    A process that does not stop within a minute is killed and the test fails."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", *args],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, so its workers can be killed too
     )
-    deadline = time.time() + 60
-    while time.time() < deadline and (
-        not table.exists() or len(table.read_text().splitlines()) < rows
-    ):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and (
+            not table.exists() or len(table.read_text().splitlines()) < rows
+        ):
+            time.sleep(0.1)
+        for sig in signals:
+            proc.send_signal(sig)
+            time.sleep(0.05)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
     return proc.returncode, err
 
 

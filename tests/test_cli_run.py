@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import subprocess
 import sys
 
@@ -217,11 +218,18 @@ def test_failed_gate_exits_1_and_passing_gate_exits_0(tmp_path, capsys, write_ex
     assert "FAIL" in out and "decisions <= 1" in out
 
 
-def test_interrupted_run_leaves_a_readable_partial_result(tmp_path, write_experiment):
+@pytest.mark.parametrize(
+    "signals",
+    [(signal.SIGINT,), (signal.SIGTERM,), (signal.SIGINT, signal.SIGINT, signal.SIGTERM)],
+    ids=["ctrl-c", "kill", "repeated"],
+)
+def test_interrupted_run_leaves_a_readable_partial_result(tmp_path, write_experiment, signals):
     path = write_experiment(small_raw(experiment__replications=100000))
     out = tmp_path / "run"
     code, err = interrupt_once_written(
-        ["run", str(path), "--out", str(out), "--jobs", "2"], out / "replications.csv"
+        ["run", str(path), "--out", str(out), "--jobs", "2"],
+        out / "replications.csv",
+        signals=signals,
     )
     assert code == 130, err
     summary = json.loads((out / "summary.json").read_text())
