@@ -5,12 +5,15 @@ same `ModerationError` subclasses from the service's 4xx answers. Drivers can ho
 A request whose fate is unknown (a 5xx answer, a timeout, a broken connection) raises
 `Indeterminate`: the operation may or may not have taken effect, and a history records it
 as such. One client keeps one keep-alive connection; use one client per thread.
+
+The HTTP exchange itself goes through a `Transport`: `requests` by default; live mode plugs
+in Locust's HTTP client so that every request lands in Locust's statistics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import requests
 from requests.exceptions import ChunkedEncodingError
@@ -30,12 +33,74 @@ class Indeterminate(Exception):
     """The request may or may not have taken effect (5xx, timeout, connection lost)."""
 
 
-class HttpTarget:
-    def __init__(self, url: str, admin_token: str | None = None, *, timeout: float = 10.0):
-        self.url = url.rstrip("/")
-        self.admin_token = admin_token
+class Answer(NamedTuple):
+    status: int
+    data: Any  # the parsed JSON body; None when the body is not JSON
+    text: str
+
+
+class Transport(Protocol):
+    def send(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        headers: dict[str, str],
+        body: dict | None,
+        params: dict | None,
+    ) -> Answer:
+        """One HTTP exchange with the service (`name` groups like requests in statistics);
+        raises `Indeterminate` when no answer came back."""
+        ...
+
+
+class RequestsTransport:
+    """HTTP over one `requests` session (one keep-alive connection)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
         self.timeout = timeout
         self.session = requests.Session()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        headers: dict[str, str],
+        body: dict | None,
+        params: dict | None,
+    ) -> Answer:
+        try:
+            answer = self.session.request(
+                method,
+                self.url + path,
+                json=body,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
+            raise Indeterminate(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+        try:
+            data = answer.json()
+        except requests.JSONDecodeError:
+            data = None
+        return Answer(answer.status_code, data, answer.text)
+
+
+class HttpTarget:
+    def __init__(
+        self,
+        url: str,
+        admin_token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        transport: Transport | None = None,
+    ):
+        self.url = url.rstrip("/")
+        self.admin_token = admin_token
+        self.transport = transport or RequestsTransport(self.url, timeout)
 
     # --- operator calls --------------------------------------------------------------------
 
@@ -66,14 +131,32 @@ class HttpTarget:
     ) -> Outcome:
         body = {"decision": decision, "action": action, "second_approver": second_approver}
         path = f"/reports/{report_id}/decision"
-        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+        return Outcome(
+            **self._call(
+                "POST",
+                path,
+                token=token,
+                body=body,
+                key=idempotency_key,
+                name="/reports/{id}/decision",
+            )
+        )
 
     def second_approve(
         self, token: str, pending_id: int, approve: bool, *, idempotency_key: str | None = None
     ) -> Outcome:
         path = f"/pending/{pending_id}/approval"
         body = {"approve": approve}
-        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+        return Outcome(
+            **self._call(
+                "POST",
+                path,
+                token=token,
+                body=body,
+                key=idempotency_key,
+                name="/pending/{id}/approval",
+            )
+        )
 
     def direct_action(
         self,
@@ -86,17 +169,34 @@ class HttpTarget:
     ) -> Outcome:
         path = f"/accounts/{account_id}/action"
         body = {"action": action, "second_approver": second_approver}
-        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+        return Outcome(
+            **self._call(
+                "POST",
+                path,
+                token=token,
+                body=body,
+                key=idempotency_key,
+                name="/accounts/{id}/action",
+            )
+        )
 
     def cancel(self, token: str, pending_id: int, *, idempotency_key: str | None = None) -> Outcome:
         path = f"/pending/{pending_id}/cancel"
-        return Outcome(**self._call("POST", path, token=token, key=idempotency_key))
+        return Outcome(
+            **self._call(
+                "POST", path, token=token, key=idempotency_key, name="/pending/{id}/cancel"
+            )
+        )
 
     def restore(
         self, token: str, account_id: int, *, idempotency_key: str | None = None
     ) -> Outcome:
         path = f"/accounts/{account_id}/restore"
-        return Outcome(**self._call("POST", path, token=token, key=idempotency_key))
+        return Outcome(
+            **self._call(
+                "POST", path, token=token, key=idempotency_key, name="/accounts/{id}/restore"
+            )
+        )
 
     def pending_approvals(self, token: str) -> list[PendingView]:
         return [PendingView(**p) for p in self._call("GET", "/pending", token=token)]
@@ -104,7 +204,7 @@ class HttpTarget:
     # --- reads -------------------------------------------------------------------------------
 
     def account(self, account_id: int) -> AccountView:
-        return AccountView(**self._call("GET", f"/accounts/{account_id}"))
+        return AccountView(**self._call("GET", f"/accounts/{account_id}", name="/accounts/{id}"))
 
     def account_status(self, account_id: int) -> str:
         return self.account(account_id).status
@@ -164,32 +264,20 @@ class HttpTarget:
         body: dict | None = None,
         key: str | None = None,
         params: dict | None = None,
+        name: str | None = None,
     ) -> Any:
         headers = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if key is not None:
             headers["Idempotency-Key"] = key
-        try:
-            answer = self.session.request(
-                method,
-                self.url + path,
-                json=body,
-                params=params,
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
-            raise Indeterminate(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
-        status = answer.status_code
+        status, data, text = self.transport.send(method, path, name or path, headers, body, params)
         if status >= 500:
-            raise Indeterminate(f"{method} {path}: {status} {answer.text[:200]}")
-        try:
-            data = answer.json()
-        except requests.JSONDecodeError:
+            raise Indeterminate(f"{method} {path}: {status} {text[:200]}")
+        if data is None:
             if status >= 400:
-                raise refusal(status, answer.text[:200]) from None
-            raise Indeterminate(f"{method} {path}: {status} without a JSON body") from None
+                raise refusal(status, text[:200])
+            raise Indeterminate(f"{method} {path}: {status} without a JSON body")
         if status >= 400:
             raise refusal(status, data)
         return data
