@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -117,3 +120,20 @@ def interrupted(summary: dict, folder: RunFolder, err: Console) -> int:
         f"replications) in {folder.path}[/yellow]"
     )
     return 130
+
+
+def in_live_process() -> bool:
+    """Whether this process imported Locust first (`python -m harness.drivers.live`), as
+    live mode needs: gevent must patch the standard library before anything imports ssl."""
+    return "locust" in sys.modules
+
+
+def relaunch(argv: Sequence[str]) -> int:
+    """Run this command again in a live-mode process and wait for it; Ctrl-C and SIGTERM
+    are passed on, so it can stop cleanly and write what it measured. Its exit code."""
+    process = subprocess.Popen([sys.executable, "-m", "harness.drivers.live", *argv])
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)

@@ -1,0 +1,36 @@
+"""Locust's HTTP client behind the client's `Transport` seam, so live mode speaks through the
+same `HttpTarget` as everything else and every request lands in Locust's statistics under
+its endpoint's name."""
+
+from __future__ import annotations
+
+from locust.contrib.fasthttp import FastHttpSession
+
+from ...client import Answer, Indeterminate
+
+
+class LocustTransport:
+    def __init__(self, session: FastHttpSession) -> None:
+        self.session = session
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        headers: dict[str, str],
+        body: dict | None,
+        params: dict | None,
+    ) -> Answer:
+        response = self.session.request(
+            method, path, name=name, json=body, headers=headers, params=params
+        )
+        status = response.status_code
+        if not status:  # no answer at all: refused, reset or timed out
+            error = getattr(response, "error", None)
+            raise Indeterminate(f"{method} {path}: {error.__class__.__name__}: {error}")
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        return Answer(status, data, response.text or "")
