@@ -89,14 +89,19 @@ def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) ->
     status, reason = "completed", None
     server: ServerProcess | None = None
     crew: Crew | None = None
-    target: HttpTarget | None = None
+    target: HttpTarget | None = None  # once its steady state held: faults to switch off
     about: dict[str, Any] = {"interrupted_shift": None, "load_wall_seconds": 0.0}
     try:
         url, token, server = _open_target(experiment, folder, options)
         recorder.about["target_pid"] = server.pid if server else None
-        target = HttpTarget(url, token, timeout=REQUEST_TIMEOUT)
         where = f"--target {url}" if options.target else f"the served target at {url}"
-        facts = check_target(target, where, experiment, env.roster, restartable=bool(server))
+        facts = check_target(
+            HttpTarget(url, token, timeout=REQUEST_TIMEOUT),
+            where,
+            experiment,
+            env.roster,
+            restartable=bool(server),
+        )
         scale = _time_scale(experiment, facts, options)
         about["time_scale"] = scale
         world = World(env, url, facts.tokens, Board())

@@ -75,8 +75,7 @@ class ServerProcess:
             str(self.port),
             "--time-scale",
             repr(self.time_scale),
-            "--admin-token",
-            self.admin_token,
+            f"--admin-token={self.admin_token}",  # a token may start with "-"
         ]
         offset = self.log.stat().st_size if self.log.exists() else 0
         self.process = child(command, self.log)

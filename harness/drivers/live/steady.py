@@ -10,6 +10,7 @@ happened: every fault is switched off.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,5 +167,7 @@ def _read(where: str, what: str, call: Any) -> Any:
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    return text[:120]
+    """The gist of an error: the operating system's reason when there is one."""
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    reason = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    return reason.group(1).lower() if reason else text[:120]
