@@ -280,9 +280,10 @@ class LiveSpec(Settings):
     """How `harness run --mode live` works the experiment against a served target. Intervals
     are simulated time; the time scale turns them into wall time."""
 
-    replications: int = Field(10, ge=1, le=10_000)  # shifts, back to back on one target
-    time_scale: float = Field(3600.0, gt=0, le=10_000_000)  # simulated seconds per wall second
+    replications: int = Field(20, ge=1, le=10_000)  # shifts, back to back on one target
+    time_scale: float = Field(7200.0, gt=0, le=10_000_000)  # simulated seconds per wall second
     users_per_operator: int = Field(1, ge=1, le=100)  # sessions per operator identity
+    reporters: int = Field(4, ge=1, le=100)  # Locust users sharing the report stream
     probe_interval: Duration = Field(600.0, gt=0)  # every protected account's status
     audit_interval: Duration = Field(60.0, gt=0)  # timers read from the audit log
     idle_poll: Duration = Field(300.0, gt=0)  # an idle operator looks at the queue unasked

@@ -1,12 +1,13 @@
 """What reporters file during a shift: one code path for every driver.
 
-The simulator pops these arrivals from its event queue; the live reporter sleeps until each
-one is due and files it over HTTP. Both draw from the same seeded streams in the same
-order, so replication i of an experiment sees the same reports in either mode.
+The simulator pops these arrivals from its event queue; live reporters sleep until each one
+is due and file it over HTTP. Both draw from the same seeded streams in the same order, so
+replication i of an experiment sees the same reports in either mode.
 """
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections.abc import Iterator, Sequence
 
@@ -46,17 +47,41 @@ def report_stream(env: Environment, replication: int) -> Iterator[tuple[float, I
         t += rng.expovariate(rate)
 
 
-def flood_rng(env: Environment, replication: int) -> random.Random:
-    """The stream every report flood of a replication draws its arrival gaps from."""
-    return random.Random(f"{env.replication_seed(replication)}:flood")
+def shift_reports(env: Environment, replication: int) -> Iterator[tuple[float, Item, str]]:
+    """Every report of the shift in time order, endlessly: (shift seconds, what it is
+    about, who files it: "reporter" for users' reports, "flood" for a report flood's).
+
+    Each `report_flood` fault files Poisson reports against its protected account while
+    it is active; all floods draw their gaps from one stream, in time order."""
+    faults, protected_ids = env.experiment.faults, env.population.protected_ids
+    reports = report_stream(env, replication)
+    rng = random.Random(f"{env.replication_seed(replication)}:flood")
+    queue: list[tuple[float, int, int, Item | None]] = []  # time, kind, fault, report
+    t, item = next(reports)
+    heapq.heappush(queue, (t, _REPORT, -1, item))
+    for index, fault in enumerate(faults):
+        if isinstance(fault, ReportFlood):
+            heapq.heappush(queue, (fault.at, _FLOOD_START, index, None))
+    while True:
+        t, kind, index, item = heapq.heappop(queue)
+        if kind == _REPORT:
+            yield t, item, "reporter"  # type: ignore[misc]
+            at, following = next(reports)
+            heapq.heappush(queue, (at, _REPORT, -1, following))
+            continue
+        fault: ReportFlood = faults[index]  # type: ignore[assignment]
+        if t >= min(env.shift, fault.at + fault.duration):
+            continue
+        flooded = _flood_item(fault, protected_ids)
+        if kind == _FLOOD and flooded is not None:
+            yield t, flooded, "flood"
+        heapq.heappush(queue, (t + rng.expovariate(fault.rate / 3600.0), _FLOOD, index, None))
 
 
-def flood_gap(fault: ReportFlood, rng: random.Random) -> float:
-    """Seconds until the flood's next report (Poisson at `fault.rate` an hour)."""
-    return rng.expovariate(fault.rate / 3600.0)
+_REPORT, _FLOOD_START, _FLOOD = range(3)
 
 
-def flood_item(fault: ReportFlood, protected_ids: Sequence[int]) -> Item | None:
+def _flood_item(fault: ReportFlood, protected_ids: Sequence[int]) -> Item | None:
     """The report a flood files: against its protected account (by rank), if there is one."""
     if fault.target > len(protected_ids):
         return None

@@ -33,13 +33,12 @@ from targets.moderation import (
 )
 
 from ..environment import Environment
-from ..experiment import ReportFlood
 from ..history import FAIL, OK, History, add_answer
 from ..personas import Item, Persona, make_persona
 from ..target import Connect, TimedTarget
-from .arrivals import flood_gap, flood_item, flood_rng, report_stream
+from .arrivals import shift_reports
 
-ARRIVAL, FLOOD, DONE, FAULT, ATTACK, EXIT, END = range(7)
+ARRIVAL, DONE, FAULT, ATTACK, EXIT, END = range(6)
 
 
 class Agent:
@@ -65,8 +64,7 @@ class Simulation:
         exp = env.experiment
         self.target, tokens = (connect or local_target(env))(env.target_seed(replication))
         self.ops: list = []
-        self.reports = report_stream(env, replication)
-        self.flood_rng = flood_rng(env, replication)
+        self.reports = shift_reports(env, replication)
         self.agents = {
             spec.id: Agent(
                 spec.id,
@@ -84,7 +82,6 @@ class Simulation:
         self.pending: dict[int, tuple[Item, str]] = {}
         self.events: list[tuple[float, int, int, Any]] = []
         self.seq = itertools.count()
-        self.floods: set[int] = set()
         # queue depth as the driver knows it from its own calls and answers: filed and
         # requeued reports minus claims; escalations wait in the senior queue
         self.queued = {"ordinary": 0, "senior": 0}
@@ -101,8 +98,8 @@ class Simulation:
         reports = self.reports
         for account in pop.protected_ids:
             self._probe(0.0, account)
-        at, item = next(reports)
-        self._push(at, ARRIVAL, item)
+        at, *report = next(reports)
+        self._push(at, ARRIVAL, report)
         for index, fault in enumerate(env.experiment.faults):
             self._push(fault.at, FAULT, (index, fault, True))
             self._push(min(shift, fault.at + fault.duration), FAULT, (index, fault, False))
@@ -120,13 +117,11 @@ class Simulation:
             for outcome in advance(t):
                 self._observe_timer(outcome)
             if kind == ARRIVAL:
-                self._file(t, data)
-                at, item = next(reports)
-                self._push(at, ARRIVAL, item)
+                self._file(t, *data)
+                at, *report = next(reports)
+                self._push(at, ARRIVAL, report)
             elif kind == DONE:
                 self._done(t, data)
-            elif kind == FLOOD:
-                self._flood(t, data)
             elif kind == FAULT:
                 self._fault(t, *data)
             elif kind == ATTACK:
@@ -284,28 +279,14 @@ class Simulation:
     # --- faults, timers, probes ----------------------------------------------------------
 
     def _fault(self, t: float, index: int, fault: Any, active: bool) -> None:
-        """Switch a fault. Faults of the network and the process (latency, server errors,
-        restarts) exist only in live mode; here they are recorded with no effect."""
-        if isinstance(fault, ReportFlood):
-            key = id(fault)
-            if active:
-                self.floods.add(key)
-                self._push(t + flood_gap(fault, self.flood_rng), FLOOD, fault)
-            else:
-                self.floods.discard(key)
-        elif fault.kind in TARGET_FAULTS:
+        """Switch a fault. A report flood is reporters' load (in the report stream);
+        faults of the network and the process (latency, server errors, restarts) exist
+        only in live mode: both are recorded here with no effect on the target."""
+        if fault.kind in TARGET_FAULTS:
             self.target.set_fault(fault.kind, active)
         self.ops.append(
             (t, "nemesis", OK, "fault", {"index": index, "kind": fault.kind, "active": active})
         )
-
-    def _flood(self, t: float, fault: ReportFlood) -> None:
-        if id(fault) not in self.floods:
-            return
-        item = flood_item(fault, self.env.population.protected_ids)
-        if item is not None:
-            self._file(t, item, reporter="flood")
-        self._push(t + flood_gap(fault, self.flood_rng), FLOOD, fault)
 
     def _observe_timer(self, out: Outcome) -> None:
         self.ops.append(

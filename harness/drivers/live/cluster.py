@@ -73,7 +73,7 @@ class PinnedDispatcher(UsersDispatcher):
 
 
 def total_users(world: World) -> int:
-    return len(world.env.roster) * world.live.users_per_operator + 1
+    return len(world.env.roster) * world.live.users_per_operator + world.live.reporters
 
 
 class LocalCrew:

@@ -74,7 +74,7 @@ class Recorder:
         "key") that stays indeterminate is tried again while the shift lasts."""
         pauses = iter(RETRY_WALL_SECONDS if "key" in value else ())
         while True:
-            self.record(process, INVOKE, f, dict(value))
+            self.record(process, INVOKE, f, value)  # never changed: answers go to copies
             try:
                 answer = call()
             except ModerationError as exc:

@@ -4,6 +4,8 @@ its endpoint's name."""
 
 from __future__ import annotations
 
+import json
+
 from locust.contrib.fasthttp import FastHttpSession
 
 from ...client import Answer, Indeterminate
@@ -29,8 +31,10 @@ class LocustTransport:
         if not status:  # no answer at all: refused, reset or timed out
             error = getattr(response, "error", None)
             raise Indeterminate(f"{method} {path}: {error.__class__.__name__}: {error}")
+        body = response.content or b""
         try:
-            data = response.json()
+            data = json.loads(body)  # JSON is UTF-8 (RFC 8259): no charset detection
         except ValueError:
             data = None
-        return Answer(status, data, response.text or "")
+        text = body.decode("utf-8", "replace") if data is None or status >= 400 else ""
+        return Answer(status, data, text)

@@ -13,7 +13,6 @@ simulator's random stream for that operator, the others their own.
 
 from __future__ import annotations
 
-import heapq
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -28,17 +27,16 @@ from targets.moderation import APPLIED, ESCALATED, PENDING_APPROVAL, REQUEUED, O
 
 from ...client import HttpTarget
 from ...environment import Environment
-from ...experiment import LiveSpec, ReportFlood
+from ...experiment import LiveSpec
 from ...history import add_answer
 from ...personas import Item, Persona, make_persona
 from ...roster import OperatorSpec
-from ..arrivals import flood_gap, flood_item, flood_rng, report_stream
+from ..arrivals import shift_reports
 from .board import Board
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown, probe
 from .transport import LocustTransport
 
-REPORT, FLOOD_START, FLOOD = range(3)
 REQUEST_TIMEOUT = 10.0  # wall seconds before a request counts as indeterminate
 ITEM_WAIT = 5.0  # wall seconds to wait for the news of a claimed report's filing
 
@@ -49,6 +47,7 @@ class Shift:
     clock: ShiftClock
     recorder: Recorder
     end: float  # shift seconds
+    reports: Iterator[tuple[float, Item, str]]  # the reporters' shared stream
 
 
 @dataclass
@@ -71,7 +70,9 @@ class World:
         self.board.reset()
         self.sessions.clear()
         end = self.env.shift
-        self.shift = Shift(replication, clock, Recorder(clock, end, f"{prefix}{replication}"), end)
+        recorder = Recorder(clock, end, f"{prefix}{replication}")
+        reports = shift_reports(self.env, replication)
+        self.shift = Shift(replication, clock, recorder, end, reports)
         return self.shift
 
 
@@ -298,14 +299,18 @@ class Operator(Worker):
 
 
 class Reporter(Worker):
-    """Files the shift's user reports (the simulator's report stream) and the floods."""
+    """Files the shift's reports (the simulator's stream of user reports and floods). The
+    `live.reporters` reporters share one stream, each filing the next report when it is
+    due, so a slow answer does not hold up the reports behind it."""
 
     abstract = True
-    fixed_count = 1
 
     @task
     def work(self) -> None:
-        for t, item, reporter in self.arrivals():
+        session = self.world.sessions["reporter"]
+        self.world.sessions["reporter"] += 1
+        suffix = f"#{session + 1}" if session else ""
+        for t, item, reporter in self.shift.reports:
             if t >= self.shift.end:
                 break
             self.clock.sleep_until(t)
@@ -319,7 +324,7 @@ class Reporter(Worker):
             }
             try:
                 report_id = self.recorder.attempt(
-                    reporter,
+                    reporter + suffix,
                     "file_report",
                     value,
                     lambda i=item, k=key, r=reporter: self.target.file_report(
@@ -332,42 +337,15 @@ class Reporter(Worker):
             self.world.board.publish(["filed", report_id, list(item)])
         self.idle_until_stopped()
 
-    def arrivals(self) -> Iterator[tuple[float, Item, str]]:
-        """User reports and flood reports in time order, endlessly. Floods draw their gaps
-        from one stream in time order, as the simulator's event loop does."""
-        env, replication = self.world.env, self.shift.replication
-        faults, protected_ids = env.experiment.faults, env.population.protected_ids
-        reports = report_stream(env, replication)
-        rng = flood_rng(env, replication)
-        queue: list[tuple[float, int, int, Item | None]] = []  # time, kind, fault, report
-        t, item = next(reports)
-        heapq.heappush(queue, (t, REPORT, -1, item))
-        for index, fault in enumerate(faults):
-            if isinstance(fault, ReportFlood):
-                heapq.heappush(queue, (fault.at, FLOOD_START, index, None))
-        while True:
-            t, kind, index, item = heapq.heappop(queue)
-            if kind == REPORT:
-                yield t, item, "reporter"  # type: ignore[misc]
-                at, following = next(reports)
-                heapq.heappush(queue, (at, REPORT, -1, following))
-                continue
-            fault = faults[index]
-            if t >= min(env.shift, fault.at + fault.duration):
-                continue
-            flooded = flood_item(fault, protected_ids)  # type: ignore[arg-type]
-            if kind == FLOOD and flooded is not None:
-                yield t, flooded, "flood"
-            heapq.heappush(queue, (t + flood_gap(fault, rng), FLOOD, index, None))  # type: ignore[arg-type]
-
 
 def user_classes(world: World) -> list[type[Worker]]:
-    """One Locust user class per operator (K sessions each) and one reporter, bound to
-    `world`; class names are the operators' ids, which pins each to one worker."""
+    """One Locust user class per operator (K sessions each) and one for the reporters,
+    bound to `world`; each class is pinned to one worker (see `cluster`)."""
     k = world.live.users_per_operator
     classes: list[type[Worker]] = [
         type(f"operator_{spec.id}", (Operator,), {"world": world, "spec": spec, "fixed_count": k})
         for spec in world.env.roster
     ]
-    classes.append(type("reporter", (Reporter,), {"world": world}))
+    reporters = {"world": world, "fixed_count": world.live.reporters}
+    classes.append(type("reporter", (Reporter,), reporters))
     return classes
