@@ -89,33 +89,69 @@ class ReplicationMetrics:
 Facts = tuple[bool, bool, tuple]  # protected, violating, the key of the chain's trial
 
 
-def _facts(ops: list[Op]) -> tuple[dict[int, Facts], dict[int, Facts]]:
-    """What each report and each pending action is about, from every answer in the history
-    regardless of order: report id -> facts, pending id -> facts."""
-    reports: dict[int, Facts] = {}
-    chains: dict[int, Facts] = {}
-    for index, (_t, _process, type_, f, v) in enumerate(ops):
-        if type_ != OK:
-            continue
-        if f == "file_report":
-            reports[v["report"]] = (v["protected"], v["violating"], ("report", v["report"]))
-        elif f == "direct_action" and v["outcome"] == ESCALATED:
-            reports[v["escalated_report"]] = (v["protected"], False, ("direct", index))
-    for index, (_t, _process, type_, f, v) in enumerate(ops):
-        if type_ != OK or f not in ("decide", "direct_action") or v.get("pending") is None:
-            continue
-        if f == "direct_action":
-            chains[v["pending"]] = (v["protected"], False, ("direct", index))
-        elif v["report"] in reports:
-            chains[v["pending"]] = reports[v["report"]]
-    return reports, chains
+class Known:
+    """What each report and pending action is about, for following chains of answers.
+
+    Gathered as the history is read, in order. Live histories hold concurrent operations,
+    so an answer may be recorded a moment before the one it depends on; the first time
+    something is asked before it was recorded, the facts are gathered from the whole
+    history at once (a simulated history never needs that)."""
+
+    def __init__(self, ops: list[Op]) -> None:
+        self.ops = ops
+        self.reports: dict[int, Facts] = {}  # report id -> facts
+        self.chains: dict[int, Facts] = {}  # pending id -> facts of its chain
+        self.whole = False
+
+    def report(self, report_id: int | None) -> Facts | None:
+        facts = self.reports.get(report_id)  # type: ignore[arg-type]
+        if facts is None and not self.whole:
+            self._gather()
+            facts = self.reports.get(report_id)  # type: ignore[arg-type]
+        return facts
+
+    def chain(self, pending: int, report_id: int | None) -> Facts | None:
+        facts = self.chains.get(pending)
+        if facts is None and not self.whole:
+            self._gather()
+            facts = self.chains.get(pending)
+        return facts or self.reports.get(report_id)  # type: ignore[arg-type]
+
+    def _gather(self) -> None:
+        self.whole = True
+        reports, chains = self.reports, self.chains
+        requests = []  # answers that left a pending action
+        for t, process, type_, f, v in self.ops:
+            if type_ != OK:
+                continue
+            if f == "file_report":
+                reports.setdefault(v["report"], report_facts(v))
+            elif f == "decide" or f == "direct_action":
+                if f == "direct_action" and v["outcome"] == ESCALATED:
+                    reports.setdefault(v["escalated_report"], direct_facts(t, process, v))
+                if v["pending"] is not None:
+                    requests.append((t, process, f, v))
+        for t, process, f, v in requests:
+            direct = f == "direct_action"
+            facts = direct_facts(t, process, v) if direct else reports.get(v["report"])
+            if facts is not None:
+                chains.setdefault(v["pending"], facts)
+
+
+def report_facts(v: dict) -> Facts:
+    return (v["protected"], v["violating"], ("report", v["report"]))
+
+
+def direct_facts(t: float, process: str, v: dict) -> Facts:
+    """A direct action's chain, keyed by who asked when (one request at a time each)."""
+    return (v["protected"], False, ("direct", process, t))
 
 
 def check(history: History, operator_hours: float) -> ReplicationMetrics:
     m = ReplicationMetrics(operator_hours=operator_hours)
     ops = list(history)
-    reports, chains = _facts(ops)
-    answered = {v["key"] for _, _, type_, _, v in ops if type_ in (OK, FAIL) and v.get("key")}
+    known = Known(ops)
+    answered: set[str] | None = None  # keys some attempt got an answer for (ok or fail)
     entered: dict[int, float] = {}  # report id -> when it entered its current queue
     settled: set[int] = set()  # pending ids whose chain ended
     open_reports: set[int] = set()
@@ -127,6 +163,7 @@ def check(history: History, operator_hours: float) -> ReplicationMetrics:
     spans: dict[int, list[float]] = {}  # fault index -> [start, end]
     doubtful: list[tuple[float, int, Facts | None]] = []  # indeterminate requests
     continued: dict[tuple, float] = {}  # chain key -> the last time an answer continued it
+    concurrent = False  # operations are recorded invoked, then completed (live mode)
 
     def settle(t: float, status: str, safeguard: str | None, facts: Facts) -> bool:
         """Count a final answer; True when it ends a chain."""
@@ -145,14 +182,16 @@ def check(history: History, operator_hours: float) -> ReplicationMetrics:
             m.missed_violations += 1
         return True
 
-    def follow(t: float, v: dict, facts: Facts) -> None:
+    def follow(t: float, started: float, v: dict, facts: Facts) -> None:
         status = v["outcome"]
         key = facts[2]
-        continued[key] = t
+        if concurrent:
+            continued[key] = t
         if status in (ESCALATED, REQUEUED):
             if status == ESCALATED:
                 m.escalations += 1
                 entered[v["escalated_report"]] = t
+                known.reports[v["escalated_report"]] = facts
             else:
                 m.requeued += 1
                 entered[v["report"]] = t  # waits again from now
@@ -161,55 +200,61 @@ def check(history: History, operator_hours: float) -> ReplicationMetrics:
                 if facts[0]:
                     m.caught_by_protected[v["safeguard"]] += 1
             return
-        done = settle(t, status, v["safeguard"], facts)
-        if done and v.get("pending") is not None:
-            settled.add(v["pending"])
-        if done and key[0] == "report":
-            open_reports.discard(key[1])
+        if status == APPLIED and facts[0]:
+            applied.setdefault(v["account"], []).append((started, t))
+        if settle(t, status, v["safeguard"], facts):
+            if v["pending"] is not None:
+                settled.add(v["pending"])
+            if key[0] == "report":
+                open_reports.discard(key[1])
+        elif v["pending"] is not None:
+            known.chains[v["pending"]] = facts
 
-    for index, (t, process, type_, f, v) in enumerate(ops):
+    for t, process, type_, f, v in ops:
         if type_ == INVOKE:
             invoked[process] = t
+            concurrent = True
             continue
-        started = invoked.pop(process, t)
+        started = invoked.pop(process, t) if invoked else t
         if type_ == INFO:
             if f in READS:
                 continue
             m.indeterminate["operations"] += 1
+            if answered is None:
+                answered = {o[4]["key"] for o in ops if o[2] in (OK, FAIL) and "key" in o[4]}
             if v.get("key") in answered:
                 m.indeterminate["retried"] += 1
             elif f in DESTRUCTIVE:
-                facts = _doubtful_facts(index, f, v, reports, chains)
+                facts = _doubtful_facts(t, process, f, v, known)
                 doubtful.append((started, v["account"], facts))
             else:
                 m.indeterminate["unresolved"] += 1
             continue
         if type_ != OK:
             continue
-        if f in DESTRUCTIVE and v.get("outcome") == APPLIED:
-            applied.setdefault(v["account"], []).append((started, t))
         if f == "decide":
             m.decisions += 1
-            facts = reports.get(v["report"])
+            facts = known.reports.get(v["report"]) or known.report(v["report"])
             if facts is not None:
-                follow(t, v, facts)
+                follow(t, started, v, facts)
         elif f == "claim":
             if v["report"] in entered:
                 m.queue_waits.append(max(0.0, t - entered[v["report"]]) / 60.0)
         elif f == "file_report":
+            known.reports[v["report"]] = report_facts(v)
             entered[v["report"]] = t
             open_reports.add(v["report"])
         elif f == "second_approve" or f == "timer":
             if f == "second_approve":
                 m.decisions += 1
-            if f == "timer" and v["outcome"] == APPLIED:
+            elif v["outcome"] == APPLIED:
                 applied.setdefault(v["account"], []).append((t, t))
-            pending = v.get("pending")
+            pending = v["pending"]
             if pending is None or pending in settled:
                 continue
-            facts = chains.get(pending) or reports.get(v.get("report"))  # type: ignore[arg-type]
+            facts = known.chains.get(pending) or known.chain(pending, v.get("report"))
             if facts is not None:
-                follow(t, v, facts)
+                follow(t, started, v, facts)
         elif f == "status":
             account, down = v["account"], v["status"] in DOWN_STATUSES
             seen.setdefault(account, []).append((t, down))
@@ -219,14 +264,14 @@ def check(history: History, operator_hours: float) -> ReplicationMetrics:
                 since = down_since.pop(account)
                 m.outages.append(Outage(account, since, (t - since) / 60.0, True))
         elif f == "direct_action":
-            follow(t, v, (v["protected"], False, ("direct", index)))
+            follow(t, started, v, direct_facts(t, process, v))
         elif f == "fault":
-            index = v.get("index")
-            if index is not None:
+            fault = v.get("index")
+            if fault is not None:
                 if v["active"]:
-                    spans[index] = [t, float("inf")]
-                elif index in spans:
-                    spans[index][1] = t
+                    spans[fault] = [t, float("inf")]
+                elif fault in spans:
+                    spans[fault][1] = t
         elif f == "shift_end":
             for account, since in down_since.items():
                 m.outages.append(Outage(account, since, (t - since) / 60.0, False))
@@ -237,19 +282,17 @@ def check(history: History, operator_hours: float) -> ReplicationMetrics:
     return m
 
 
-def _doubtful_facts(
-    index: int, f: str, v: dict, reports: dict[int, Facts], chains: dict[int, Facts]
-) -> Facts | None:
+def _doubtful_facts(t: float, process: str, f: str, v: dict, known: Known) -> Facts | None:
     """The chain an indeterminate destructive request would have started or continued, or
     None when it could not have taken an account down (a dismissal, a refusal)."""
     if f == "decide":
-        return reports.get(v["report"]) if v.get("decision") == "approve" else None
+        return known.report(v["report"]) if v.get("decision") == "approve" else None
     if f == "second_approve":
         if not v.get("approve"):
             return None
-        known = chains.get(v["pending"]) or reports.get(v.get("report"))  # type: ignore[arg-type]
-        return known or (v["protected"], False, ("pending", v["pending"]))
-    return (v["protected"], False, ("direct", index))
+        known_chain = known.chain(v["pending"], v.get("report"))
+        return known_chain or (v["protected"], False, ("pending", v["pending"]))
+    return direct_facts(t, process, v)
 
 
 def _resolve_by_probes(

@@ -16,9 +16,9 @@ from ..experiment import ReportFlood
 from ..personas import Item
 
 
-def report_stream(env: Environment, replication: int) -> Iterator[tuple[float, Item]]:
-    """The shift's user reports, endlessly: Poisson arrival times (shift seconds) and what
-    each report is about. The caller stops at the end of the shift."""
+def report_stream(env: Environment, replication: int) -> Iterator[tuple[float, Item, str]]:
+    """The shift's user reports, endlessly: Poisson arrival times (shift seconds), what
+    each report is about, and "reporter". The caller stops at the end of the shift."""
     spec = env.experiment.population
     pop = env.population
     rng = random.Random(f"{env.replication_seed(replication)}:reports")
@@ -43,7 +43,7 @@ def report_stream(env: Environment, replication: int) -> Iterator[tuple[float, I
                 rng.random() < violating_share,
                 rng.random() < ambiguous_share,
             )
-        yield t, item
+        yield t, item, "reporter"
         t += rng.expovariate(rate)
 
 
@@ -53,20 +53,32 @@ def shift_reports(env: Environment, replication: int) -> Iterator[tuple[float, I
 
     Each `report_flood` fault files Poisson reports against its protected account while
     it is active; all floods draw their gaps from one stream, in time order."""
-    faults, protected_ids = env.experiment.faults, env.population.protected_ids
+    faults = env.experiment.faults
     reports = report_stream(env, replication)
+    floods = [i for i, fault in enumerate(faults) if isinstance(fault, ReportFlood)]
+    if not floods:
+        return reports
+    return _with_floods(env, replication, reports, floods)
+
+
+def _with_floods(
+    env: Environment,
+    replication: int,
+    reports: Iterator[tuple[float, Item, str]],
+    floods: list[int],
+) -> Iterator[tuple[float, Item, str]]:
+    faults, protected_ids = env.experiment.faults, env.population.protected_ids
     rng = random.Random(f"{env.replication_seed(replication)}:flood")
     queue: list[tuple[float, int, int, Item | None]] = []  # time, kind, fault, report
-    t, item = next(reports)
+    t, item, _ = next(reports)
     heapq.heappush(queue, (t, _REPORT, -1, item))
-    for index, fault in enumerate(faults):
-        if isinstance(fault, ReportFlood):
-            heapq.heappush(queue, (fault.at, _FLOOD_START, index, None))
+    for index in floods:
+        heapq.heappush(queue, (faults[index].at, _FLOOD_START, index, None))
     while True:
         t, kind, index, item = heapq.heappop(queue)
         if kind == _REPORT:
             yield t, item, "reporter"  # type: ignore[misc]
-            at, following = next(reports)
+            at, following, _ = next(reports)
             heapq.heappush(queue, (at, _REPORT, -1, following))
             continue
         fault: ReportFlood = faults[index]  # type: ignore[assignment]

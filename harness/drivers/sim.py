@@ -98,8 +98,8 @@ class Simulation:
         reports = self.reports
         for account in pop.protected_ids:
             self._probe(0.0, account)
-        at, *report = next(reports)
-        self._push(at, ARRIVAL, report)
+        at, item, reporter = next(reports)
+        self._push(at, ARRIVAL, (item, reporter))
         for index, fault in enumerate(env.experiment.faults):
             self._push(fault.at, FAULT, (index, fault, True))
             self._push(min(shift, fault.at + fault.duration), FAULT, (index, fault, False))
@@ -118,8 +118,8 @@ class Simulation:
                 self._observe_timer(outcome)
             if kind == ARRIVAL:
                 self._file(t, *data)
-                at, *report = next(reports)
-                self._push(at, ARRIVAL, report)
+                at, item, reporter = next(reports)
+                self._push(at, ARRIVAL, (item, reporter))
             elif kind == DONE:
                 self._done(t, data)
             elif kind == FAULT:
