@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import sys
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,7 @@ def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) ->
         target = HttpTarget(url, token, transport=LocustTransport(session))
         crew = _crew(locust_env, world, folder, options, experiment)
         if options.web:
+            sys.argv[1:] = []  # the web UI parses the command line as Locust's own
             locust_env.create_web_ui("127.0.0.1", options.web_port)
             print(f"Locust's web UI: http://127.0.0.1:{options.web_port}", flush=True)
         stage = Stage(env, target, crew, server, stopping)

@@ -60,7 +60,7 @@ class World:
     tokens: dict[str, str]
     board: Board
     shift: Shift | None = None
-    sessions: Counter = field(default_factory=Counter)  # operator id -> sessions started
+    sessions: Counter = field(default_factory=Counter)  # operator id or "reporter" -> started
 
     @property
     def live(self) -> LiveSpec:
@@ -76,8 +76,8 @@ class World:
         return self.shift
 
 
-class Worker(FastHttpUser):
-    """What operators and the reporter share: the world, the shift, the target, records."""
+class ShiftUser(FastHttpUser):
+    """What operators and reporters share: the world, the shift, the target, records."""
 
     abstract = True
     world: ClassVar[World]
@@ -99,7 +99,7 @@ class Worker(FastHttpUser):
             gevent.sleep(60)
 
 
-class Operator(Worker):
+class Operator(ShiftUser):
     abstract = True
     spec: ClassVar[OperatorSpec]
 
@@ -298,7 +298,7 @@ class Operator(Worker):
             board.publish(["requeued", queue])
 
 
-class Reporter(Worker):
+class Reporter(ShiftUser):
     """Files the shift's reports (the simulator's stream of user reports and floods). The
     `live.reporters` reporters share one stream, each filing the next report when it is
     due, so a slow answer does not hold up the reports behind it."""
@@ -338,11 +338,11 @@ class Reporter(Worker):
         self.idle_until_stopped()
 
 
-def user_classes(world: World) -> list[type[Worker]]:
+def user_classes(world: World) -> list[type[ShiftUser]]:
     """One Locust user class per operator (K sessions each) and one for the reporters,
     bound to `world`; each class is pinned to one worker (see `cluster`)."""
     k = world.live.users_per_operator
-    classes: list[type[Worker]] = [
+    classes: list[type[ShiftUser]] = [
         type(f"operator_{spec.id}", (Operator,), {"world": world, "spec": spec, "fixed_count": k})
         for spec in world.env.roster
     ]
