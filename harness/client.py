@@ -33,6 +33,15 @@ class Indeterminate(Exception):
     """The request may or may not have taken effect (5xx, timeout, connection lost)."""
 
 
+class Request(NamedTuple):
+    method: str
+    path: str
+    name: str  # groups like requests in statistics ("/reports/{id}/decision")
+    headers: dict[str, str]
+    body: dict | None = None  # sent as JSON
+    params: dict | None = None  # the query string
+
+
 class Answer(NamedTuple):
     status: int
     data: Any  # the parsed JSON body; None when the body is not JSON
@@ -40,17 +49,9 @@ class Answer(NamedTuple):
 
 
 class Transport(Protocol):
-    def send(
-        self,
-        method: str,
-        path: str,
-        name: str,
-        headers: dict[str, str],
-        body: dict | None,
-        params: dict | None,
-    ) -> Answer:
-        """One HTTP exchange with the service (`name` groups like requests in statistics);
-        raises `Indeterminate` when no answer came back."""
+    def send(self, request: Request) -> Answer:
+        """One HTTP exchange with the service; raises `Indeterminate` when no answer came
+        back."""
         ...
 
 
@@ -62,15 +63,8 @@ class RequestsTransport:
         self.timeout = timeout
         self.session = requests.Session()
 
-    def send(
-        self,
-        method: str,
-        path: str,
-        name: str,
-        headers: dict[str, str],
-        body: dict | None,
-        params: dict | None,
-    ) -> Answer:
+    def send(self, request: Request) -> Answer:
+        method, path, _, headers, body, params = request
         try:
             answer = self.session.request(
                 method,
@@ -130,33 +124,13 @@ class HttpTarget:
         idempotency_key: str | None = None,
     ) -> Outcome:
         body = {"decision": decision, "action": action, "second_approver": second_approver}
-        path = f"/reports/{report_id}/decision"
-        return Outcome(
-            **self._call(
-                "POST",
-                path,
-                token=token,
-                body=body,
-                key=idempotency_key,
-                name="/reports/{id}/decision",
-            )
-        )
+        return self._act("/reports/{id}/decision", report_id, token, idempotency_key, body)
 
     def second_approve(
         self, token: str, pending_id: int, approve: bool, *, idempotency_key: str | None = None
     ) -> Outcome:
-        path = f"/pending/{pending_id}/approval"
         body = {"approve": approve}
-        return Outcome(
-            **self._call(
-                "POST",
-                path,
-                token=token,
-                body=body,
-                key=idempotency_key,
-                name="/pending/{id}/approval",
-            )
-        )
+        return self._act("/pending/{id}/approval", pending_id, token, idempotency_key, body)
 
     def direct_action(
         self,
@@ -167,18 +141,8 @@ class HttpTarget:
         *,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        path = f"/accounts/{account_id}/action"
         body = {"action": action, "second_approver": second_approver}
-        return Outcome(
-            **self._call(
-                "POST",
-                path,
-                token=token,
-                body=body,
-                key=idempotency_key,
-                name="/accounts/{id}/action",
-            )
-        )
+        return self._act("/accounts/{id}/action", account_id, token, idempotency_key, body)
 
     def cancel(self, token: str, pending_id: int, *, idempotency_key: str | None = None) -> Outcome:
         path = f"/pending/{pending_id}/cancel"
@@ -191,12 +155,7 @@ class HttpTarget:
     def restore(
         self, token: str, account_id: int, *, idempotency_key: str | None = None
     ) -> Outcome:
-        path = f"/accounts/{account_id}/restore"
-        return Outcome(
-            **self._call(
-                "POST", path, token=token, key=idempotency_key, name="/accounts/{id}/restore"
-            )
-        )
+        return self._act("/accounts/{id}/restore", account_id, token, idempotency_key)
 
     def pending_approvals(self, token: str) -> list[PendingView]:
         return [PendingView(**p) for p in self._call("GET", "/pending", token=token)]
@@ -255,6 +214,13 @@ class HttpTarget:
             raise ValueError(f"{method} {path} needs the service's admin token")
         return self._call(method, path, token=self.admin_token, **kwargs)
 
+    def _act(
+        self, name: str, ref: int, token: str, key: str | None, body: dict | None = None
+    ) -> Outcome:
+        """An operator's write to the endpoint `name` for object `ref`: the core's answer."""
+        path = name.replace("{id}", str(ref))
+        return Outcome(**self._call("POST", path, token=token, body=body, key=key, name=name))
+
     def _call(
         self,
         method: str,
@@ -271,7 +237,9 @@ class HttpTarget:
             headers["Authorization"] = f"Bearer {token}"
         if key is not None:
             headers["Idempotency-Key"] = key
-        status, data, text = self.transport.send(method, path, name or path, headers, body, params)
+        status, data, text = self.transport.send(
+            Request(method, path, name or path, headers, body, params)
+        )
         if status >= 500:
             raise Indeterminate(f"{method} {path}: {status} {text[:200]}")
         if data is None:

@@ -186,18 +186,8 @@ def without_latency(document: dict) -> None:
 
 def test_an_unreachable_target_is_refused_in_one_line(tmp_path, small_target):
     path, _ = small_target
-    done = harness(
-        "run",
-        str(path),
-        "--mode",
-        "live",
-        "--target",
-        "http://127.0.0.1:9",
-        "--out",
-        str(tmp_path / "run"),
-        env={"HARNESS_ADMIN_TOKEN": ADMIN},
-    )
-    assert_refused(done, "cannot reach it (GET /health: connection refused)", tmp_path / "run")
+    message = "cannot reach it (GET /health: connection refused)"
+    assert_refused(path, "http://127.0.0.1:9", message, tmp_path)
 
 
 def test_a_target_that_answers_something_else_is_refused(tmp_path, small_target):
@@ -220,38 +210,14 @@ def test_a_target_that_answers_something_else_is_refused(tmp_path, small_target)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        done = harness(
-            "run",
-            str(path),
-            "--mode",
-            "live",
-            "--target",
-            url,
-            "--admin-token",
-            ADMIN,
-            "--out",
-            str(tmp_path / "run"),
-        )
+        assert_refused(path, url, "not healthy (GET /health answered", tmp_path)
     finally:
         server.shutdown()
-    assert_refused(done, "not healthy (GET /health answered", tmp_path / "run")
 
 
 def test_a_wrong_admin_token_is_refused(tmp_path, small_target):
     path, url = small_target
-    done = harness(
-        "run",
-        str(path),
-        "--mode",
-        "live",
-        "--target",
-        url,
-        "--admin-token",
-        "wrong",
-        "--out",
-        str(tmp_path / "run"),
-    )
-    assert_refused(done, "refused the admin token", tmp_path / "run")
+    assert_refused(path, url, "refused the admin token", tmp_path, token="wrong")
 
 
 def test_a_fault_the_target_does_not_support_is_refused(tmp_path, write_experiment):
@@ -259,19 +225,7 @@ def test_a_fault_the_target_does_not_support_is_refused(tmp_path, write_experime
     path = write_experiment(raw)
     env = Environment.build(from_raw(raw, "test"), secret="s")
     with running(served(env.target_spec(0), time_scale=1800), openapi=without_latency) as url:
-        done = harness(
-            "run",
-            str(path),
-            "--mode",
-            "live",
-            "--target",
-            url,
-            "--admin-token",
-            ADMIN,
-            "--out",
-            str(tmp_path / "run"),
-        )
-    assert_refused(done, "faults.0.kind = 'latency': --target", tmp_path / "run")
+        assert_refused(path, url, "faults.0.kind = 'latency': --target", tmp_path)
 
 
 def test_a_restart_fault_needs_a_target_the_harness_started(
@@ -279,25 +233,18 @@ def test_a_restart_fault_needs_a_target_the_harness_started(
 ):
     _, url = small_target
     raw = {**SMALL_LIVE, "faults": [{"kind": "restart", "at": "10m", "duration": "1m"}]}
+    message = "faults.0.kind = 'restart': the harness can restart only"
+    assert_refused(write_experiment(raw), url, message, tmp_path)
+
+
+def assert_refused(path: Path, url: str, message: str, tmp_path: Path, token: str = ADMIN):
+    """Live mode against `url` exits 2 with one line naming the problem, before any load,
+    and records the run as aborted."""
+    folder = tmp_path / "run"
     done = harness(
-        "run",
-        str(write_experiment(raw)),
-        "--mode",
-        "live",
-        "--target",
-        url,
-        "--admin-token",
-        ADMIN,
-        "--out",
-        str(tmp_path / "run"),
-    )
-    assert_refused(
-        done, "faults.0.kind = 'restart': the harness can restart only", tmp_path / "run"
-    )
-
-
-def assert_refused(done: subprocess.CompletedProcess, message: str, folder: Path) -> None:
-    """Exit 2 with one line naming the problem, before any load; recorded as aborted."""
+        "run", str(path), "--mode", "live", "--target", url, "--admin-token", token,
+        "--out", str(folder),
+    )  # fmt: skip
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("harness: "), done.stderr

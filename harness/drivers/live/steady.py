@@ -17,7 +17,7 @@ from typing import Any
 
 from targets.moderation import ModerationError, Unauthorized
 
-from ...client import HttpTarget, Indeterminate
+from ...client import HttpTarget, Indeterminate, Request
 from ...errors import BadInput
 from ...experiment import Experiment
 from ...roster import OperatorSpec
@@ -145,7 +145,7 @@ def roll_back(target: HttpTarget) -> list[str]:
 def _get(target: HttpTarget, where: str, path: str) -> dict[str, Any]:
     """A public JSON document of the target, or one line saying why there is none."""
     try:
-        status, data, text = target.transport.send("GET", path, path, {}, None, None)
+        status, data, text = target.transport.send(Request("GET", path, path, {}))
     except Indeterminate as exc:
         raise BadInput(f"{where}: cannot reach it (GET {path}: {_short(exc)})") from None
     if status != 200 or not isinstance(data, dict):

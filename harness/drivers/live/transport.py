@@ -8,22 +8,15 @@ import json
 
 from locust.contrib.fasthttp import FastHttpSession
 
-from ...client import Answer, Indeterminate
+from ...client import Answer, Indeterminate, Request
 
 
 class LocustTransport:
     def __init__(self, session: FastHttpSession) -> None:
         self.session = session
 
-    def send(
-        self,
-        method: str,
-        path: str,
-        name: str,
-        headers: dict[str, str],
-        body: dict | None,
-        params: dict | None,
-    ) -> Answer:
+    def send(self, request: Request) -> Answer:
+        method, path, name, headers, body, params = request
         response = self.session.request(
             method, path, name=name, json=body, headers=headers, params=params
         )
