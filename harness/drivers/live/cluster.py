@@ -6,6 +6,7 @@ Locust's own protocol starts and stops the users; custom messages carry the rest
   master -> workers  harness:setup   the resolved experiment, the target's URL and the
                                      operators' credentials (each worker builds its users)
                      harness:shift   replication i begins: calibrate the clock, reset
+                     harness:drain   the shift is over: let requests in flight come back
                      harness:news    the board's news from another worker
   workers -> master  harness:ready   (after setup and after each harness:shift)
                      harness:news    board news, for the other workers
@@ -43,6 +44,7 @@ from .users import World, user_classes
 
 CONNECT_SECONDS = 60.0  # for workers to connect, build their users and answer
 FLUSH_SECONDS = 0.25  # between batches of history records from a worker
+DRAIN_SECONDS = 2.0  # for requests in flight at the shift's end to come back
 logger = logging.getLogger(__name__)
 
 
@@ -92,6 +94,7 @@ class LocalCrew:
         self.runner.start(users, spawn_rate=users)
 
     def stop(self) -> list[Op]:
+        drain(self.world)
         self.runner.stop()
         shift = self.world.shift
         assert shift is not None
@@ -147,6 +150,7 @@ class MasterCrew:
         self.runner.start(users, spawn_rate=users)
 
     def stop(self) -> list[Op]:
+        self._ask("harness:drain", {})
         self.answered.clear()
         self.runner.stop()
         self._await(lambda: len(self.answered) >= self.count, "send their records")
@@ -222,6 +226,10 @@ def run_worker(master: str, port: int) -> int:
         state["flusher"] = gevent.spawn(flush_while_running)
         send("harness:ready", {})
 
+    def drained(environment: Any, msg: Any) -> None:
+        drain(state["world"])
+        send("harness:ready", {})
+
     def flush_while_running() -> None:
         while True:
             gevent.sleep(FLUSH_SECONDS)
@@ -248,6 +256,7 @@ def run_worker(master: str, port: int) -> int:
 
     runner.register_message("harness:setup", setup)
     runner.register_message("harness:shift", shift)
+    runner.register_message("harness:drain", drained)
     runner.register_message(
         "harness:news", lambda environment, msg: state["world"].board.take(msg.data)
     )
@@ -257,6 +266,15 @@ def run_worker(master: str, port: int) -> int:
     except KeyboardInterrupt:
         runner.quit()
     return 0
+
+
+def drain(world: World) -> None:
+    """Before the users are stopped at the shift's end (they start nothing new after it),
+    let the requests still in flight come back, so few end indeterminate."""
+    shift = world.shift
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while shift is not None and shift.recorder.in_flight and time.monotonic() < deadline:
+        gevent.sleep(0.01)
 
 
 def share_news(send: Callable[[str, Any], None]) -> Callable[[list], None]:
