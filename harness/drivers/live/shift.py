@@ -80,6 +80,8 @@ def run_shift(stage: Stage, replication: int) -> ShiftResult:
     interrupted = stage.stopping.wait(clock.wall_seconds(env.shift - clock.now()))
     reached = min(clock.now(), env.shift)
     ops = stage.crew.stop()
+    if watching.ready() and not watching.successful():
+        raise RuntimeError(f"the observer failed: {watching.exception!r}")
     watching.kill()
     if interrupted:
         nemesis.kill()
