@@ -139,8 +139,12 @@ class MasterCrew:
         command = [sys.executable, "-m", "harness.drivers.live", "worker"]
         command += ["--master", master, "--master-port", str(port)]
         self.processes = [child(command, log) for _ in range(workers)]
-        self._await(lambda: len(self.runner.clients.ready) >= self.count, "connect")
-        self._ask("harness:setup", setup)
+        try:
+            self._await(lambda: len(self.runner.clients.ready) >= self.count, "connect")
+            self._ask("harness:setup", setup)
+        except BaseException:
+            self.close()
+            raise
 
     def begin(self, replication: int, clock: ShiftClock) -> None:
         self._ask("harness:shift", {"replication": replication})

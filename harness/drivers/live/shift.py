@@ -77,19 +77,18 @@ def run_shift(stage: Stage, replication: int) -> ShiftResult:
     nemesis = gevent.spawn(Nemesis(env.experiment, target, recorder, clock, stage.server).run)
     observer = Observer(target, recorder, clock, protected, env.experiment.live)
     watching = gevent.spawn(observer.run, env.shift)
-    interrupted = stage.stopping.wait(clock.wall_seconds(env.shift - clock.now()))
-    reached = min(clock.now(), env.shift)
-    ops = stage.crew.stop()
-    if watching.ready() and not watching.successful():
-        raise RuntimeError(f"the observer failed: {watching.exception!r}")
-    watching.kill()
-    if interrupted:
-        nemesis.kill()
-    else:
-        nemesis.join(NEMESIS_GRACE)
-        if not nemesis.successful():
-            nemesis.kill()
-            raise RuntimeError(f"the nemesis failed: {nemesis.exception or 'it did not finish'}")
+    try:
+        interrupted = stage.stopping.wait(clock.wall_seconds(env.shift - clock.now()))
+        reached = min(clock.now(), env.shift)
+        ops = stage.crew.stop()
+        if watching.ready() and not watching.successful():
+            raise RuntimeError(f"the observer failed: {watching.exception!r}")
+        if not interrupted:
+            nemesis.join(NEMESIS_GRACE)  # its last switches are due at the shift's end
+            if not nemesis.successful():
+                raise RuntimeError(f"the nemesis failed: {nemesis.exception or 'no answer'}")
+    finally:
+        gevent.killall([watching, nemesis])
     recorder.close()
     for account_id in protected:
         probe(recorder, target, "probe", account_id)

@@ -38,7 +38,7 @@ from .record import Recorder, Refused, Unknown, probe
 from .transport import LocustTransport
 
 REQUEST_TIMEOUT = 10.0  # wall seconds before a request counts as indeterminate
-ITEM_WAIT = 5.0  # wall seconds to wait for the news of a claimed report's filing
+ITEM_WAIT = 1.0  # wall seconds to wait for the news of a claimed report's filing
 
 
 @dataclass
