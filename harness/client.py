@@ -5,12 +5,16 @@ same `ModerationError` subclasses from the service's 4xx answers. Drivers can ho
 A request whose fate is unknown (a 5xx answer, a timeout, a broken connection) raises
 `Indeterminate`: the operation may or may not have taken effect, and a history records it
 as such. One client keeps one keep-alive connection; use one client per thread.
+
+The HTTP exchange itself goes through a `Transport`: `requests` by default; live mode plugs
+in Locust's HTTP client so that every request lands in Locust's statistics.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import requests
 from requests.exceptions import ChunkedEncodingError
@@ -25,17 +29,81 @@ from targets.moderation import (
     ReportView,
 )
 
+ADMIN_TOKEN_VARIABLE = "HARNESS_ADMIN_TOKEN"
+
+
+def admin_token(given: str | None) -> str | None:
+    """The admin token given on the command line, else the environment's. Read when a
+    target is used, so the variable being set never makes a command need a target."""
+    return given or os.environ.get(ADMIN_TOKEN_VARIABLE)
+
 
 class Indeterminate(Exception):
     """The request may or may not have taken effect (5xx, timeout, connection lost)."""
 
 
-class HttpTarget:
-    def __init__(self, url: str, admin_token: str | None = None, *, timeout: float = 10.0):
-        self.url = url.rstrip("/")
-        self.admin_token = admin_token
+class Request(NamedTuple):
+    method: str
+    path: str
+    name: str  # groups like requests in statistics ("/reports/{id}/decision")
+    headers: dict[str, str]
+    body: dict | None = None  # sent as JSON
+    params: dict | None = None  # the query string
+
+
+class Answer(NamedTuple):
+    status: int
+    data: Any  # the parsed JSON body; None when the body is not JSON
+    text: str
+
+
+class Transport(Protocol):
+    def send(self, request: Request) -> Answer:
+        """One HTTP exchange with the service; raises `Indeterminate` when no answer came
+        back."""
+        ...
+
+
+class RequestsTransport:
+    """HTTP over one `requests` session (one keep-alive connection)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
         self.timeout = timeout
         self.session = requests.Session()
+
+    def send(self, request: Request) -> Answer:
+        method, path, _, headers, body, params = request
+        try:
+            answer = self.session.request(
+                method,
+                self.url + path,
+                json=body,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
+            raise Indeterminate(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+        try:
+            data = answer.json()
+        except requests.JSONDecodeError:
+            data = None
+        return Answer(answer.status_code, data, answer.text)
+
+
+class HttpTarget:
+    def __init__(
+        self,
+        url: str,
+        admin_token: str | None = None,
+        *,
+        timeout: float = 10.0,
+        transport: Transport | None = None,
+    ):
+        self.url = url.rstrip("/")
+        self.admin_token = admin_token
+        self.transport = transport or RequestsTransport(self.url, timeout)
 
     # --- operator calls --------------------------------------------------------------------
 
@@ -65,15 +133,13 @@ class HttpTarget:
         idempotency_key: str | None = None,
     ) -> Outcome:
         body = {"decision": decision, "action": action, "second_approver": second_approver}
-        path = f"/reports/{report_id}/decision"
-        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+        return self._act("/reports/{id}/decision", report_id, token, idempotency_key, body)
 
     def second_approve(
         self, token: str, pending_id: int, approve: bool, *, idempotency_key: str | None = None
     ) -> Outcome:
-        path = f"/pending/{pending_id}/approval"
         body = {"approve": approve}
-        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+        return self._act("/pending/{id}/approval", pending_id, token, idempotency_key, body)
 
     def direct_action(
         self,
@@ -84,19 +150,21 @@ class HttpTarget:
         *,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        path = f"/accounts/{account_id}/action"
         body = {"action": action, "second_approver": second_approver}
-        return Outcome(**self._call("POST", path, token=token, body=body, key=idempotency_key))
+        return self._act("/accounts/{id}/action", account_id, token, idempotency_key, body)
 
     def cancel(self, token: str, pending_id: int, *, idempotency_key: str | None = None) -> Outcome:
         path = f"/pending/{pending_id}/cancel"
-        return Outcome(**self._call("POST", path, token=token, key=idempotency_key))
+        return Outcome(
+            **self._call(
+                "POST", path, token=token, key=idempotency_key, name="/pending/{id}/cancel"
+            )
+        )
 
     def restore(
         self, token: str, account_id: int, *, idempotency_key: str | None = None
     ) -> Outcome:
-        path = f"/accounts/{account_id}/restore"
-        return Outcome(**self._call("POST", path, token=token, key=idempotency_key))
+        return self._act("/accounts/{id}/restore", account_id, token, idempotency_key)
 
     def pending_approvals(self, token: str) -> list[PendingView]:
         return [PendingView(**p) for p in self._call("GET", "/pending", token=token)]
@@ -104,7 +172,7 @@ class HttpTarget:
     # --- reads -------------------------------------------------------------------------------
 
     def account(self, account_id: int) -> AccountView:
-        return AccountView(**self._call("GET", f"/accounts/{account_id}"))
+        return AccountView(**self._call("GET", f"/accounts/{account_id}", name="/accounts/{id}"))
 
     def account_status(self, account_id: int) -> str:
         return self.account(account_id).status
@@ -155,6 +223,13 @@ class HttpTarget:
             raise ValueError(f"{method} {path} needs the service's admin token")
         return self._call(method, path, token=self.admin_token, **kwargs)
 
+    def _act(
+        self, name: str, ref: int, token: str, key: str | None, body: dict | None = None
+    ) -> Outcome:
+        """An operator's write to the endpoint `name` for object `ref`: the core's answer."""
+        path = name.replace("{id}", str(ref))
+        return Outcome(**self._call("POST", path, token=token, body=body, key=key, name=name))
+
     def _call(
         self,
         method: str,
@@ -164,32 +239,22 @@ class HttpTarget:
         body: dict | None = None,
         key: str | None = None,
         params: dict | None = None,
+        name: str | None = None,
     ) -> Any:
         headers = {}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         if key is not None:
             headers["Idempotency-Key"] = key
-        try:
-            answer = self.session.request(
-                method,
-                self.url + path,
-                json=body,
-                params=params,
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
-            raise Indeterminate(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
-        status = answer.status_code
+        status, data, text = self.transport.send(
+            Request(method, path, name or path, headers, body, params)
+        )
         if status >= 500:
-            raise Indeterminate(f"{method} {path}: {status} {answer.text[:200]}")
-        try:
-            data = answer.json()
-        except requests.JSONDecodeError:
+            raise Indeterminate(f"{method} {path}: {status} {text[:200]}")
+        if data is None:
             if status >= 400:
-                raise refusal(status, answer.text[:200]) from None
-            raise Indeterminate(f"{method} {path}: {status} without a JSON body") from None
+                raise refusal(status, text[:200])
+            raise Indeterminate(f"{method} {path}: {status} without a JSON body")
         if status >= 400:
             raise refusal(status, data)
         return data

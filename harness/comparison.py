@@ -213,6 +213,7 @@ def _describe(run: RunData) -> dict:
         "queue_wait_p95_minutes": m["queue_wait_minutes"]["p95"],
         "decisions_per_operator_hour": m["decisions_per_operator_hour"],
         "faults": run.summary["faults"],
+        "outside_faults": run.summary.get("outside_faults"),
     }
     for name in ("escalations", "requeued", "wrongful_actions", "missed_violations"):
         entry[name] = entry["per_shift"][name]

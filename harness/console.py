@@ -8,6 +8,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from targets.moderation import format_duration
+
 from .stats import format_rate, percent
 
 if TYPE_CHECKING:
@@ -39,6 +41,9 @@ def summary_table(summary: dict) -> Table:
         f"{format_rate(slip, slip['trials'])}  ({slip['slips']:,} of "
         f"{slip['trials']:,} protected trials)",
     )
+    for label, window in fault_windows(summary):
+        counts = "" if window["zero_events"] else f"  ({window['slips']:,} of {window['trials']:,})"
+        table.add_row(label, format_rate(window, window["trials"]) + counts)
     table.add_row(
         "shift incident probability",
         f"{format_rate(shift, shift['shifts'])}  ({shift['incidents']:,} of "
@@ -68,8 +73,35 @@ def summary_table(summary: dict) -> Table:
     return table
 
 
+def fault_windows(summary: dict) -> list[tuple[str, dict]]:
+    """(label, slip-through) inside each fault's window and while no fault was active, for
+    a summary that has them (the rows under slip-through in the terminal)."""
+    faults = [f for f in summary.get("faults", []) if "protected_slip_through" in f]
+    if not faults:
+        return []
+    rows = [
+        (
+            f"  {f['kind']} {format_duration(f['start'])}-{format_duration(f['end'])}",
+            f["protected_slip_through"],
+        )
+        for f in faults
+    ]
+    return [*rows, ("  no fault active", summary["outside_faults"]["protected_slip_through"])]
+
+
 def print_summary(summary: dict, console: Console) -> None:
     console.print(summary_table(summary))
+    live = summary.get("live")
+    if live:
+        doubt = summary["metrics"]["indeterminate"]
+        console.print(
+            f"live: time scale {live['time_scale']:g} ({live['load_wall_seconds']:.1f} s of "
+            f"load); exposure from status probes, resolution "
+            f"{format_duration(live['exposure_resolution_seconds'])}; "
+            f"{doubt['operations']:,} indeterminate operations ({doubt['unresolved']:,} "
+            f"unresolved); request statistics: {', '.join(live['request_statistics'])}",
+            highlight=False,
+        )
 
 
 def print_gates(gates: list[dict], console: Console) -> None:

@@ -189,8 +189,43 @@ class ReportFlood(Settings):
     target: int = Field(1, ge=1)  # rank of the protected account by followers
 
 
-FaultEntry = Annotated[Union[TargetFault, ReportFlood], Field(discriminator="kind")]  # noqa: UP007
-FAULT_KINDS: tuple[str, ...] = (*TARGET_FAULTS, "report_flood")
+class LatencyFault(Settings):
+    """Live mode: every operator and user request waits `delay` (simulated time, so the wall
+    delay is `delay` / time scale) before the served target handles it."""
+
+    kind: Literal["latency"]
+    at: Duration = Field(ge=0)
+    duration: Duration = Field(gt=0)
+    delay: Duration = Field(2.0, gt=0)
+
+
+class ServerErrorsFault(Settings):
+    """Live mode: a share of operator and user requests is answered 503 after the served
+    target handled it, so the harness cannot tell whether it took effect."""
+
+    kind: Literal["server_errors"]
+    at: Duration = Field(ge=0)
+    duration: Duration = Field(gt=0)
+    share: Probability = 0.1
+
+
+class RestartFault(Settings):
+    """Live mode: the served target's process is killed at `at` and started again on the
+    same store and port after `duration` (simulated), plus the time it takes to start."""
+
+    kind: Literal["restart"]
+    at: Duration = Field(ge=0)
+    duration: Duration = Field(gt=0)
+
+
+FaultEntry = Annotated[
+    Union[TargetFault, ReportFlood, LatencyFault, ServerErrorsFault, RestartFault],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+LIVE_FAULTS: tuple[str, ...] = ("latency", "server_errors", "restart")
+"""Faults of the network and the target's process: injected in live mode only (the
+simulator records them in the history with no effect)."""
+FAULT_KINDS: tuple[str, ...] = (*TARGET_FAULTS, "report_flood", *LIVE_FAULTS)
 
 
 # A bound is a finite, non-negative number written as one: "0.01" (a string) or true is not.
@@ -241,6 +276,19 @@ class CheckSpec(Settings):
     batch: int = Field(100, ge=1, le=10_000_000)  # replications between looks
 
 
+class LiveSpec(Settings):
+    """How `harness run --mode live` works the experiment against a served target. Intervals
+    are simulated time; the time scale turns them into wall time."""
+
+    replications: int = Field(20, ge=1, le=10_000)  # shifts, back to back on one target
+    time_scale: float = Field(7200.0, gt=0, le=10_000_000)  # simulated seconds per wall second
+    users_per_operator: int = Field(1, ge=1, le=100)  # sessions per operator identity
+    reporters: int = Field(4, ge=1, le=100)  # Locust users sharing the report stream
+    probe_interval: Duration = Field(600.0, gt=0)  # every protected account's status
+    audit_interval: Duration = Field(60.0, gt=0)  # timers read from the audit log
+    idle_poll: Duration = Field(300.0, gt=0)  # an idle operator looks at the queue unasked
+
+
 class Experiment(Settings):
     experiment: ExperimentInfo
     population: PopulationSpec = PopulationSpec()
@@ -250,6 +298,7 @@ class Experiment(Settings):
     faults: list[FaultEntry] = []
     gates: list[Gate] = []
     check: CheckSpec = CheckSpec()
+    live: LiveSpec = LiveSpec()
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:

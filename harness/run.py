@@ -21,8 +21,9 @@ from .summary import (
 class RunRecorder:
     """A run folder written as replications arrive: rows, outages and histories are appended
     as chunks finish, so even a killed run leaves them. `harness run` records one batch of
-    replications; `harness check` records several into the same folder. `configuration`
-    names the run in its manifest when it is one of a comparison's."""
+    replications; `harness check` records several into the same folder; live mode records
+    one shift at a time. `configuration` names the run in its manifest when it is one of a
+    comparison's; `about` adds facts to the manifest."""
 
     def __init__(
         self,
@@ -32,14 +33,23 @@ class RunRecorder:
         jobs: int | None = None,
         on_progress: Callable[[int], None] = lambda n: None,
         configuration: str | None = None,
+        mode: str = "sim",
+        replications: int | None = None,
+        **about: object,
     ) -> None:
         self.experiment = experiment
         self.folder = folder
         self.on_progress = on_progress
+        self.mode = mode
         info = experiment.experiment
         folder.write_text("experiment.toml", experiment.to_toml())
         self.about = manifest(
-            mode="sim", seed=info.seed, replications=info.replications, jobs=jobs, status="running"
+            mode=mode,
+            seed=info.seed,
+            replications=replications or info.replications,
+            jobs=jobs,
+            status="running",
+            **about,
         )
         if configuration is not None:
             self.about["configuration"] = configuration
@@ -58,10 +68,11 @@ class RunRecorder:
                 self.folder.write_history(index, ops)
         self.on_progress(len(done))
 
-    def finish(self, result: RunResult, **extra: object) -> dict:
+    def finish(self, result: RunResult, status: str | None = None, **extra: object) -> dict:
         """Rewrite the rows in replication order, write summary.json (with `extra` keys
-        replacing or adding to the summary's) and mark the manifest finished."""
-        status = "interrupted" if result.interrupted else "completed"
+        replacing or adding to the summary's) and mark the manifest finished with `status`
+        (by default completed, or interrupted)."""
+        status = status or ("interrupted" if result.interrupted else "completed")
         done = sorted(result.metrics)
         self.folder.write_table(
             "replications.csv",
@@ -76,7 +87,7 @@ class RunRecorder:
         summary = build_summary(
             self.experiment,
             result.ordered(),
-            mode="sim",
+            mode=self.mode,
             status=status,
             requested=result.requested,
         )

@@ -18,8 +18,6 @@ def summarize(results: Sequence[ReplicationMetrics]) -> dict:
     Slip-through pools trials across replications; the shift incident probability counts
     shifts (replications) with at least one slip.
     """
-    slips = sum(r.slips for r in results)
-    trials = sum(r.trials for r in results)
     incidents = sum(1 for r in results if r.slips)
     decisions = sum(r.decisions for r in results)
     operator_hours = sum(r.operator_hours for r in results)
@@ -29,13 +27,7 @@ def summarize(results: Sequence[ReplicationMetrics]) -> dict:
     return {
         "replications": len(results),
         "decisions": decisions,
-        "protected_slip_through": {
-            "slips": slips,
-            "trials": trials,
-            **proportion(
-                slips, trials, design_effect=design_effect([(r.slips, r.trials) for r in results])
-            ),
-        },
+        "protected_slip_through": slip_through([(r.slips, r.trials) for r in results]),
         "shift_incident_probability": {
             "incidents": incidents,
             "shifts": len(results),
@@ -53,7 +45,44 @@ def summarize(results: Sequence[ReplicationMetrics]) -> dict:
         "queue_wait_minutes": {k: waits[k] for k in ("p50", "p95", "mean", "max")},
         "decisions_per_operator_hour": decisions / operator_hours if operator_hours else None,
         "backlog_per_shift": (sum(r.backlog for r in results) / len(results)) if results else None,
+        "indeterminate": {
+            name: sum(r.indeterminate[name] for r in results) for name in INDETERMINATE
+        },
     }
+
+
+INDETERMINATE = ("operations", "retried", "continued", "probe_slips", "unresolved")
+"""How indeterminate operations (live mode) were resolved; see `checker`."""
+
+
+def slip_through(pairs: Sequence[tuple[int, int]]) -> dict:
+    """Pooled slips over trials with its interval, from (slips, trials) per replication."""
+    slips = sum(s for s, _ in pairs)
+    trials = sum(n for _, n in pairs)
+    return {
+        "slips": slips,
+        "trials": trials,
+        **proportion(slips, trials, design_effect=design_effect(pairs)),
+    }
+
+
+def fault_windows(experiment: Experiment, results: Sequence[ReplicationMetrics]) -> tuple:
+    """Each fault's schedule with the slip-through of the protected trials decided while it
+    was active, and the slip-through while no fault was."""
+    shift = experiment.experiment.shift
+    faults = [
+        {
+            "kind": f.kind,
+            "start": f.at,
+            "end": min(f.at + f.duration, shift),
+            "protected_slip_through": slip_through(
+                [(r.window_slips[i], r.window_trials[i]) for r in results]
+            ),
+        }
+        for i, f in enumerate(experiment.faults)
+    ]
+    outside = slip_through([(r.outside_slips, r.outside_trials) for r in results])
+    return faults, {"protected_slip_through": outside}
 
 
 REPLICATION_COLUMNS = (
@@ -118,6 +147,7 @@ def build_summary(
     Gates are evaluated only on a completed run: a partial result cannot pass a gate.
     """
     metrics = summarize(results)
+    faults, outside = fault_windows(experiment, results)
     gates = (
         [g.as_dict() for g in evaluate(experiment.gates, metrics)] if status == "completed" else []
     )
@@ -129,12 +159,6 @@ def build_summary(
         "replications": {"requested": requested, "completed": len(results)},
         "metrics": metrics,
         "gates": gates,
-        "faults": [
-            {
-                "kind": f.kind,
-                "start": f.at,
-                "end": min(f.at + f.duration, experiment.experiment.shift),
-            }
-            for f in experiment.faults
-        ],
+        "faults": faults,
+        "outside_faults": outside,
     }

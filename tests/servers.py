@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from conftest import ROOT
@@ -53,11 +53,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @contextmanager
-def running(target: ServedTarget) -> Iterator[str]:
-    """Serve `target` from a thread on a free 127.0.0.1 port; yields the base URL."""
+def running(target: ServedTarget, openapi: Callable[[dict], None] | None = None) -> Iterator[str]:
+    """Serve `target` from a thread on a free 127.0.0.1 port; yields the base URL.
+    `openapi` may edit the OpenAPI document the service publishes."""
     sock = listen("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = http_server(target)
+    if openapi is not None:
+        openapi(server.config.app.openapi())
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_SECONDS

@@ -238,3 +238,11 @@ def test_interrupted_run_leaves_a_readable_partial_result(tmp_path, write_experi
     assert summary["gates"] == []
     assert "partial result" in err
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+
+
+def test_an_admin_token_in_the_environment_does_not_stop_a_sim_run(
+    tmp_path, write_experiment, monkeypatch
+):
+    monkeypatch.setenv("HARNESS_ADMIN_TOKEN", "secret")
+    path = write_experiment(small_raw(experiment__replications=2))
+    assert main(["run", str(path), "--out", str(tmp_path / "run")]) == 0

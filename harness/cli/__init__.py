@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import BadInput
-from . import check, compare, explore, replay, report, run, serve
+from . import check, compare, explore, replay, report, run, serve, worker
 
-COMMANDS = (run, compare, report, check, serve, explore, replay)
+COMMANDS = (run, compare, report, check, serve, worker, explore, replay)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,7 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes: 0 ok, 1 a gate or check failed, 2 bad input, 130 interrupted."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.handler(args)

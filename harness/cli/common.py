@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..client import ADMIN_TOKEN_VARIABLE
 from ..experiment import Experiment, load
 from ..results import RunFolder
 
@@ -73,18 +76,16 @@ def add_simulation_arguments(parser: argparse.ArgumentParser, *, histories: bool
         )
 
 
-def add_target_argument(parser: argparse.ArgumentParser) -> None:
+def add_target_argument(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    what: str = "a served target (harness serve) to play against instead of the in-process one",
+) -> None:
     """--target URL and the admin token that goes with it."""
-    parser.add_argument(
-        "--target",
-        metavar="URL",
-        help="a served target (harness serve) to play against instead of the in-process one",
-    )
+    parser.add_argument("--target", metavar="URL", help=what)
     parser.add_argument(
         "--admin-token",
         metavar="TOKEN",
-        default=os.environ.get("HARNESS_ADMIN_TOKEN"),
-        help="the target's admin token (default: $HARNESS_ADMIN_TOKEN)",
+        help=f"the target's admin token (default: ${ADMIN_TOKEN_VARIABLE})",
     )
 
 
@@ -135,3 +136,20 @@ def interrupted(summary: dict, folder: RunFolder, err: Console) -> int:
         f"replications) in {folder.path}[/yellow]"
     )
     return 130
+
+
+def in_live_process() -> bool:
+    """Whether this process imported Locust first (`python -m harness.drivers.live`), as
+    live mode needs: gevent must patch the standard library before anything imports ssl."""
+    return "locust" in sys.modules
+
+
+def relaunch(argv: Sequence[str]) -> int:
+    """Run this command again in a live-mode process and wait for it; Ctrl-C and SIGTERM
+    are passed on, so it can stop cleanly and write what it measured. Its exit code."""
+    process = subprocess.Popen([sys.executable, "-m", "harness.drivers.live", *argv])
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.send_signal(signal.SIGINT)

@@ -6,6 +6,7 @@ import argparse
 
 from targets.moderation import TARGET_FAULTS, parse_duration
 
+from ..client import admin_token
 from ..explore.findings import KINDS
 from ..explore.narrate import headline
 from ..explore.runs import Setup, explore
@@ -93,7 +94,13 @@ def main(args: argparse.Namespace) -> int:
     name = experiment.experiment.name
     seed = experiment.experiment.seed if args.seed is None else args.seed
     setup = Setup.build(
-        experiment, seed, args.faults, args.mistakes, args.depth, args.target, args.admin_token
+        experiment,
+        seed,
+        args.faults,
+        args.mistakes,
+        args.depth,
+        args.target,
+        admin_token(args.admin_token),
     )
     folder = RunFolder.create(f"{name}-explore", args.out)
     budget = None if args.time is not None else args.budget

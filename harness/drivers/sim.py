@@ -26,18 +26,19 @@ from targets.moderation import (
     ESCALATED,
     PENDING_APPROVAL,
     REQUEUED,
+    TARGET_FAULTS,
     ManualClock,
     ModerationError,
     Outcome,
 )
 
 from ..environment import Environment
-from ..experiment import ReportFlood
 from ..history import FAIL, OK, History, add_answer
 from ..personas import Item, Persona, make_persona
 from ..target import Connect, TimedTarget
+from .arrivals import shift_reports
 
-ARRIVAL, FLOOD, DONE, FAULT, ATTACK, EXIT, END = range(7)
+ARRIVAL, DONE, FAULT, ATTACK, EXIT, END = range(6)
 
 
 class Agent:
@@ -63,8 +64,7 @@ class Simulation:
         exp = env.experiment
         self.target, tokens = (connect or local_target(env))(env.target_seed(replication))
         self.ops: list = []
-        self.reports_rng = random.Random(f"{seed}:reports")
-        self.flood_rng = random.Random(f"{seed}:flood")
+        self.reports = shift_reports(env, replication)
         self.agents = {
             spec.id: Agent(
                 spec.id,
@@ -82,7 +82,6 @@ class Simulation:
         self.pending: dict[int, tuple[Item, str]] = {}
         self.events: list[tuple[float, int, int, Any]] = []
         self.seq = itertools.count()
-        self.floods: set[int] = set()
         # queue depth as the driver knows it from its own calls and answers: filed and
         # requeued reports minus claims; escalations wait in the senior queue
         self.queued = {"ordinary": 0, "senior": 0}
@@ -96,19 +95,14 @@ class Simulation:
     def run(self) -> History:
         env, pop = self.env, self.env.population
         shift = env.shift
-        spec = env.experiment.population
-        rate = spec.reports_per_hour / 3600.0
-        n_protected, n_ordinary = len(pop.protected_ids), len(pop.ordinary_ids)
-        share_protected = spec.protected_report_share if n_protected else 0.0
-        violating_share, ambiguous_share = spec.violating_share, spec.ambiguous_share
-        protected_ids, ordinary_ids = pop.protected_ids, pop.ordinary_ids
-        rng = self.reports_rng
+        reports = self.reports
         for account in pop.protected_ids:
             self._probe(0.0, account)
-        self._push(rng.expovariate(rate), ARRIVAL, None)
-        for fault in env.experiment.faults:
-            self._push(fault.at, FAULT, (fault, True))
-            self._push(min(shift, fault.at + fault.duration), FAULT, (fault, False))
+        at, item, reporter = next(reports)
+        self._push(at, ARRIVAL, (item, reporter))
+        for index, fault in enumerate(env.experiment.faults):
+            self._push(fault.at, FAULT, (index, fault, True))
+            self._push(min(shift, fault.at + fault.duration), FAULT, (index, fault, False))
         for agent in self.agents.values():
             for at, account in agent.persona.attack_plan(shift, pop.protected_ids):
                 self._push(at, ATTACK, (agent, account))
@@ -123,26 +117,11 @@ class Simulation:
             for outcome in advance(t):
                 self._observe_timer(outcome)
             if kind == ARRIVAL:
-                if rng.random() < share_protected:
-                    item = Item(
-                        protected_ids[int(rng.random() * n_protected)],
-                        True,
-                        False,
-                        rng.random() < ambiguous_share,
-                    )
-                else:
-                    item = Item(
-                        ordinary_ids[int(rng.random() * n_ordinary)],
-                        False,
-                        rng.random() < violating_share,
-                        rng.random() < ambiguous_share,
-                    )
-                self._file(t, item)
-                self._push(t + rng.expovariate(rate), ARRIVAL, None)
+                self._file(t, *data)
+                at, item, reporter = next(reports)
+                self._push(at, ARRIVAL, (item, reporter))
             elif kind == DONE:
                 self._done(t, data)
-            elif kind == FLOOD:
-                self._flood(t, data)
             elif kind == FAULT:
                 self._fault(t, *data)
             elif kind == ATTACK:
@@ -299,25 +278,15 @@ class Simulation:
 
     # --- faults, timers, probes ----------------------------------------------------------
 
-    def _fault(self, t: float, fault: Any, active: bool) -> None:
-        if isinstance(fault, ReportFlood):
-            key = id(fault)
-            if active:
-                self.floods.add(key)
-                self._push(t + self.flood_rng.expovariate(fault.rate / 3600.0), FLOOD, fault)
-            else:
-                self.floods.discard(key)
-        else:
+    def _fault(self, t: float, index: int, fault: Any, active: bool) -> None:
+        """Switch a fault. A report flood is reporters' load (in the report stream);
+        faults of the network and the process (latency, server errors, restarts) exist
+        only in live mode: both are recorded here with no effect on the target."""
+        if fault.kind in TARGET_FAULTS:
             self.target.set_fault(fault.kind, active)
-        self.ops.append((t, "nemesis", OK, "fault", {"kind": fault.kind, "active": active}))
-
-    def _flood(self, t: float, fault: ReportFlood) -> None:
-        if id(fault) not in self.floods:
-            return
-        protected = self.env.population.protected_ids
-        if fault.target <= len(protected):
-            self._file(t, Item(protected[fault.target - 1], True, False), reporter="flood")
-        self._push(t + self.flood_rng.expovariate(fault.rate / 3600.0), FLOOD, fault)
+        self.ops.append(
+            (t, "nemesis", OK, "fault", {"index": index, "kind": fault.kind, "active": active})
+        )
 
     def _observe_timer(self, out: Outcome) -> None:
         self.ops.append(

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from targets.moderation import format_duration
+
 from ..comparison import COSTS, TRADEOFFS, RunData
 from ..experiment import ExperimentInfo
 from ..stats import format_rate, percent
@@ -56,6 +58,7 @@ def render(comparison: dict, runs: Sequence[RunData], title: str) -> str:
         _header(comparison, runs, title),
         _glance(comparison) if comparison["baseline"] and len(entries) > 1 else "",
         _protection_table(comparison),
+        _fault_windows(comparison),
         _cost_table(comparison),
         *(_figure(*figure) for figure in figures(entries, runs, shift)),
         _experiments(comparison, runs),
@@ -285,6 +288,41 @@ def _protection_table(comparison: dict) -> str:
         "configuration from the baseline. Names in bold are on a Pareto front (see the chart "
         "below).</p>\n"
         f'<table id="protection">\n{head}\n' + "\n".join(rows) + "\n</table>"
+    )
+
+
+def _fault_windows(comparison: dict) -> str:
+    """Slip-through while each fault was active and while none was (runs that record it)."""
+    rows = []
+    for i, e in enumerate(comparison["configurations"]):
+        windows = [
+            (f"{f['kind']} ({format_duration(f['start'])} to {format_duration(f['end'])})", slip)
+            for f in e["faults"]
+            if (slip := f.get("protected_slip_through")) is not None
+        ]
+        if windows and e.get("outside_faults"):
+            windows.append(("no fault active", e["outside_faults"]["protected_slip_through"]))
+        for label, slip in windows:
+            rows.append(
+                "<tr>"
+                + _name(i, e)
+                + f"<td>{escape(label)}</td>"
+                + f'<td class="num">{escape(format_rate(slip, slip["trials"]))}'
+                + f'<span class="ratio">{slip["slips"]:,} of {slip["trials"]:,} trials</span></td>'
+                + "</tr>"
+            )
+    if not rows:
+        return ""
+    head = (
+        "<tr><th>#</th><th>configuration</th><th>while</th>"
+        "<th>protected slip-through (95% interval)</th></tr>"
+    )
+    return (
+        "<h2>Slip-through by fault window</h2>\n<p>Protected trials counted by when their "
+        "final answer came: while each fault was active, and while no fault was. A "
+        "safeguard that fails open lets the rate rise inside its window; one that fails "
+        "closed does not.</p>\n"
+        f'<table id="fault-windows">\n{head}\n' + "\n".join(rows) + "\n</table>"
     )
 
 

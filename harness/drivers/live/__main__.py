@@ -1,0 +1,10 @@
+"""The live-mode process: Locust first (gevent must patch the standard library before ssl
+and sockets are imported), then the harness command line as usual."""
+
+import locust  # noqa: F401, I001  (must be the first import)
+
+import sys
+
+from harness.cli import main
+
+sys.exit(main(sys.argv[1:]))

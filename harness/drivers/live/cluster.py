@@ -1,0 +1,285 @@
+"""The users' side of a live run: in this process (Locust's local runner) or on workers
+(Locust's master and workers, on this machine or others).
+
+Locust's own protocol starts and stops the users; custom messages carry the rest:
+
+  master -> workers  harness:setup   the resolved experiment, the target's URL and the
+                                     operators' credentials (each worker builds its users)
+                     harness:shift   replication i begins: calibrate the clock, reset
+                     harness:drain   the shift is over: let requests in flight come back
+                     harness:news    the board's news from another worker
+  workers -> master  harness:ready   (after setup and after each harness:shift)
+                     harness:news    board news, for the other workers
+                     harness:ops     a batch of this worker's history records
+                     harness:done    the shift's records are all sent
+
+Each operator is pinned to one worker (all K sessions of it), so one identity lives in one
+process; histories reach the master in batches while the shift runs and in full when it
+stops, and the master merges them by time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust.dispatch import UsersDispatcher
+from locust.env import Environment as LocustEnvironment
+from locust.runners import MasterRunner, WorkerRunner
+
+from ...client import HttpTarget
+from ...environment import Environment
+from ...errors import BadInput
+from ...experiment import from_raw
+from ...history import Op
+from .board import Board
+from .clock import ShiftClock
+from .server import child, stop
+from .users import World, user_classes
+
+CONNECT_SECONDS = 60.0  # for workers to connect, build their users and answer
+FLUSH_SECONDS = 0.25  # between batches of history records from a worker
+DRAIN_SECONDS = 2.0  # for requests in flight at the shift's end to come back
+logger = logging.getLogger(__name__)
+
+
+class PinnedDispatcher(UsersDispatcher):
+    """Locust's dispatcher, but every user of one class goes to the same worker (classes
+    spread round-robin in name order), so each operator's sessions share one process."""
+
+    def _home(self, user: str) -> Any:
+        names = [u.__name__ for u in self._original_user_classes]
+        return self._worker_nodes[names.index(user) % len(self._worker_nodes)]
+
+    def _add_users_on_workers(self) -> dict[str, dict[str, int]]:
+        target = min(
+            self._current_user_count + self._user_count_per_dispatch_iteration,
+            self._target_user_count,
+        )
+        for user in self._user_generator:
+            if not user:
+                self._no_user_to_spawn = True
+                break
+            node = self._home(user)
+            self._users_on_workers[node.id][user] += 1
+            self._current_user_count += 1
+            self._active_users.append((node, user))
+            if self._current_user_count >= target:
+                break
+        return self._users_on_workers
+
+
+def total_users(world: World) -> int:
+    return len(world.env.roster) * world.live.users_per_operator + world.live.reporters
+
+
+class LocalCrew:
+    """The users in this process."""
+
+    def __init__(self, locust_env: LocustEnvironment, world: World) -> None:
+        self.locust_env = locust_env
+        self.world = world
+        self.runner = locust_env.create_local_runner()
+
+    def begin(self, replication: int, clock: ShiftClock) -> None:
+        self.world.begin(replication, clock, "u")
+
+    def start(self) -> None:
+        users = total_users(self.world)
+        self.runner.start(users, spawn_rate=users)
+
+    def stop(self) -> list[Op]:
+        drain(self.world)
+        self.runner.stop()
+        shift = self.world.shift
+        assert shift is not None
+        shift.recorder.close()
+        return shift.recorder.take()
+
+    def close(self) -> None:
+        self.runner.quit()
+
+
+class MasterCrew:
+    """The users on workers: `workers` local worker processes started here, plus `expect`
+    more joining from other machines (`harness worker --master HOST`)."""
+
+    def __init__(
+        self,
+        locust_env: LocustEnvironment,
+        world: World,
+        setup: dict[str, Any],
+        *,
+        workers: int,
+        expect: int,
+        bind: str,
+        port: int,
+        log: Path,
+    ) -> None:
+        self.locust_env = locust_env
+        self.world = world
+        self.count = workers + expect
+        self.runner: MasterRunner = locust_env.create_master_runner(bind, port)
+        self.ops: list[Op] = []
+        self.answered: set[str] = set()
+        self.failure: str | None = None
+        for kind, handler in {
+            "harness:ready": self._ready,
+            "harness:news": self._news,
+            "harness:ops": self._ops,
+            "harness:done": self._ready,
+        }.items():
+            self.runner.register_message(kind, handler)
+        master = "127.0.0.1" if bind in ("*", "0.0.0.0") else bind
+        command = [sys.executable, "-m", "harness.drivers.live", "worker"]
+        command += ["--master", master, "--master-port", str(port)]
+        self.processes = [child(command, log) for _ in range(workers)]
+        try:
+            self._await(lambda: len(self.runner.clients.ready) >= self.count, "connect")
+            self._ask("harness:setup", setup)
+        except BaseException:
+            self.close()
+            raise
+
+    def begin(self, replication: int, clock: ShiftClock) -> None:
+        self._ask("harness:shift", {"replication": replication})
+
+    def start(self) -> None:
+        users = total_users(self.world)
+        self.runner.start(users, spawn_rate=users)
+
+    def stop(self) -> list[Op]:
+        self._ask("harness:drain", {})
+        self.answered.clear()
+        self.runner.stop()
+        self._await(lambda: len(self.answered) >= self.count, "send their records")
+        self._await(lambda: len(self.runner.clients.ready) >= self.count, "be ready")
+        ops, self.ops = self.ops, []
+        return ops
+
+    def close(self) -> None:
+        self.runner.quit()
+        for process in self.processes:
+            stop(process)
+
+    # --- messages -------------------------------------------------------------------------
+
+    def _ask(self, kind: str, data: dict[str, Any]) -> None:
+        """Send to every worker and wait until each has answered harness:ready."""
+        self.answered.clear()
+        self.runner.send_message(kind, data)
+        self._await(lambda: len(self.answered) >= self.count, f"answer {kind}")
+
+    def _ready(self, environment: Any, msg: Any) -> None:
+        if msg.data and msg.data.get("error"):
+            self.failure = msg.data["error"]
+        self.answered.add(msg.node_id)
+
+    def _news(self, environment: Any, msg: Any) -> None:
+        for client_id in list(self.runner.clients):
+            if client_id != msg.node_id:
+                self.runner.send_message("harness:news", msg.data, client_id)
+
+    def _ops(self, environment: Any, msg: Any) -> None:
+        self.ops.extend(tuple(op) for op in msg.data)
+
+    def _await(self, done: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + CONNECT_SECONDS
+        while not done():
+            if self.failure:
+                raise BadInput(f"a worker failed: {self.failure}")
+            if time.monotonic() > deadline:
+                raise BadInput(
+                    f"workers did not {what} within {CONNECT_SECONDS:g}s "
+                    f"({len(self.answered)} of {self.count})"
+                )
+            gevent.sleep(0.02)
+
+
+def run_worker(master: str, port: int) -> int:
+    """`harness worker`: join a master, run the users it assigns until it quits."""
+    locust_env = LocustEnvironment(user_classes=[], dispatcher_class=PinnedDispatcher)
+    runner: WorkerRunner = locust_env.create_worker_runner(master, port)
+    state: dict[str, Any] = {}
+
+    def send(kind: str, data: Any) -> None:
+        runner.send_message(kind, data)
+
+    def setup(environment: Any, msg: Any) -> None:
+        try:
+            experiment = from_raw(msg.data["experiment"], "the master's experiment")
+            env = Environment.build(experiment)
+            world = World(env, msg.data["url"], msg.data["tokens"], Board(share_news(send)))
+            locust_env.user_classes[:] = user_classes(world)
+            locust_env.host = msg.data["url"]
+            state["world"] = world
+            state["target"] = HttpTarget(msg.data["url"])
+            send("harness:ready", {})
+        except Exception as exc:  # the master must learn why, not wait for a timeout
+            send("harness:ready", {"error": f"{exc.__class__.__name__}: {exc}"})
+
+    def shift(environment: Any, msg: Any) -> None:
+        world: World = state["world"]
+        clock = ShiftClock.of(state["target"])
+        world.begin(msg.data["replication"], clock, f"w{runner.worker_index}:")
+        state["flusher"] = gevent.spawn(flush_while_running)
+        send("harness:ready", {})
+
+    def drained(environment: Any, msg: Any) -> None:
+        drain(state["world"])
+        send("harness:ready", {})
+
+    def flush_while_running() -> None:
+        while True:
+            gevent.sleep(FLUSH_SECONDS)
+            flush()
+
+    def flush() -> None:
+        world: World = state["world"]
+        if world.shift is not None:
+            ops = world.shift.recorder.take()
+            if ops:
+                send("harness:ops", ops)
+
+    def stopped(environment: Any, **kwargs: Any) -> None:
+        world: World | None = state.get("world")
+        if world is None or world.shift is None:
+            return
+        flusher = state.pop("flusher", None)
+        if flusher is not None:
+            flusher.kill()
+        world.shift.recorder.close()
+        flush()
+        runner._send_stats()  # Locust's own final report, as on quit, before harness:done
+        send("harness:done", {})
+
+    runner.register_message("harness:setup", setup)
+    runner.register_message("harness:shift", shift)
+    runner.register_message("harness:drain", drained)
+    runner.register_message(
+        "harness:news", lambda environment, msg: state["world"].board.take(msg.data)
+    )
+    locust_env.events.test_stop.add_listener(stopped)
+    try:
+        runner.greenlet.join()
+    except KeyboardInterrupt:
+        runner.quit()
+    return 0
+
+
+def drain(world: World) -> None:
+    """Before the users are stopped at the shift's end (they start nothing new after it),
+    let the requests still in flight come back, so few end indeterminate."""
+    shift = world.shift
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while shift is not None and shift.recorder.in_flight and time.monotonic() < deadline:
+        gevent.sleep(0.01)
+
+
+def share_news(send: Callable[[str, Any], None]) -> Callable[[list], None]:
+    return lambda news: send("harness:news", news)

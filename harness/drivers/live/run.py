@@ -1,0 +1,288 @@
+"""A live run from experiment to run folder: the composition `harness run --mode live`
+performs.
+
+Start (or reach) the served target, check its steady state, build the users (here or on
+workers), run `live.replications` shifts back to back, each reset with its replication's
+seed, check each shift's history as the simulator's are checked, and write the same run
+folder a simulated run writes, plus Locust's request statistics. Whatever happens, the
+faults are switched off, the users and workers stopped, the target the harness started
+stopped, and the run's status recorded: completed, interrupted (Ctrl-C), failed (something
+broke during the run) or aborted (the steady state did not hold before load).
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import gevent
+from gevent.event import Event
+from locust.contrib.fasthttp import FastHttpSession
+from locust.env import Environment as LocustEnvironment
+
+from ...checker import check
+from ...client import ADMIN_TOKEN_VARIABLE, HttpTarget, admin_token
+from ...environment import Environment
+from ...errors import BadInput
+from ...experiment import Experiment, LatencyFault
+from ...history import History
+from ...results import RunFolder
+from ...run import RunRecorder
+from ...runner import RunResult
+from .board import Board
+from .cluster import LocalCrew, MasterCrew, PinnedDispatcher
+from .locust_stats import FILES, RequestTotals
+from .server import ServerProcess
+from .shift import Crew, Stage, SteadyStateLost, run_shift
+from .steady import TargetFacts, check_target, roll_back
+from .transport import LocustTransport
+from .users import REQUEST_TIMEOUT, World, user_classes
+
+MAX_LATENCY = 10.0  # wall seconds the served target adds at most
+EXPOSURE_NOTE = (
+    "exposure comes from the harness's status probes: every protected account each "
+    "probe interval, and at once after an answer or a timer the harness saw take one down "
+    "or bring one back; a change nobody saw is timed to within one probe interval"
+)
+
+
+@dataclass
+class LiveOptions:
+    """The command line's live-mode options."""
+
+    target: str | None = None
+    admin_token: str | None = None
+    time_scale: float | None = None  # given on the command line (the file's otherwise)
+    workers: int = 0
+    expect_workers: int = 0
+    master_bind: str = "127.0.0.1"
+    master_port: int = 5557
+    web: bool = False
+    web_port: int = 8089
+    histories: int = 1
+    command: tuple[str, ...] = ()
+
+
+def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) -> dict:
+    """Run every shift into `folder`; returns the summary. Raises `BadInput` (after
+    recording the run as aborted) when the steady state does not hold before load."""
+    live = experiment.live
+    env = Environment.build(experiment)
+    recorder = RunRecorder(
+        experiment,
+        folder,
+        mode="live",
+        replications=live.replications,
+        command=list(options.command),
+        target=options.target or "started by the harness",
+        workers=options.workers + options.expect_workers,
+    )
+    stopping = _stop_on_signals()
+    result = RunResult(live.replications)
+    totals = RequestTotals()
+    locust_env = LocustEnvironment(user_classes=[], dispatcher_class=PinnedDispatcher)
+    status, reason = "completed", None
+    server: ServerProcess | None = None
+    crew: Crew | None = None
+    target: HttpTarget | None = None  # once its steady state held: faults to switch off
+    about: dict[str, Any] = {"interrupted_shift": None, "load_wall_seconds": 0.0}
+    try:
+        url, token, server = _open_target(experiment, folder, options)
+        recorder.about["target_pid"] = server.pid if server else None
+        where = f"--target {url}" if options.target else f"the served target at {url}"
+        facts = check_target(
+            HttpTarget(url, token, timeout=REQUEST_TIMEOUT),
+            where,
+            experiment,
+            env.roster,
+            restartable=bool(server),
+        )
+        scale = _time_scale(experiment, facts, options)
+        about["time_scale"] = scale
+        world = World(env, url, facts.tokens, Board())
+        locust_env.user_classes[:] = user_classes(world)
+        locust_env.host = url
+        session = FastHttpSession(
+            url,
+            locust_env.events.request,
+            None,
+            network_timeout=REQUEST_TIMEOUT,
+            connection_timeout=REQUEST_TIMEOUT,
+        )
+        target = HttpTarget(url, token, transport=LocustTransport(session))
+        crew = _crew(locust_env, world, folder, options, experiment)
+        if options.web:
+            sys.argv[1:] = []  # the web UI parses the command line as Locust's own
+            locust_env.create_web_ui("127.0.0.1", options.web_port)
+            print(f"Locust's web UI: http://127.0.0.1:{options.web_port}", flush=True)
+        stage = Stage(env, target, crew, server, stopping)
+        for index in range(live.replications):
+            if stopping.is_set():
+                break
+            shift = run_shift(stage, index)
+            about["load_wall_seconds"] += shift.wall_seconds
+            metrics = check(History(shift.ops), env.operator_hours)
+            keep = shift.ops if index < options.histories or not shift.finished else None
+            if shift.finished:
+                result.metrics[index] = metrics
+                recorder.record([(index, metrics, keep)])
+            else:
+                folder.write_history(index, shift.ops)
+                about["interrupted_shift"] = {
+                    "replication": index,
+                    "reached_seconds": shift.reached,
+                    "slips": metrics.slips,
+                    "trials": metrics.trials,
+                }
+            totals.add(locust_env.stats)
+            totals.write(folder)
+        if stopping.is_set():
+            status = "interrupted"
+    except SteadyStateLost as exc:
+        status, reason = ("failed", str(exc)) if result.metrics else ("aborted", str(exc))
+    except BadInput as exc:
+        status, reason = ("failed", str(exc)) if result.metrics else ("aborted", str(exc))
+    except Exception as exc:
+        status, reason = "failed", f"{exc.__class__.__name__}: {exc}"
+        (folder.path / "live-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    finally:
+        problems = _roll_back(target, crew, server)
+    result.interrupted = status == "interrupted"
+    summary = recorder.finish(
+        result,
+        status=status,
+        live=_live_section(experiment, options, about, reason, problems),
+    )
+    if status == "aborted":
+        raise BadInput(str(reason))
+    return summary
+
+
+def _open_target(
+    experiment: Experiment, folder: RunFolder, options: LiveOptions
+) -> tuple[str, str, ServerProcess | None]:
+    """The target's URL and admin token, and the server process if the harness starts it."""
+    if options.target:
+        token = admin_token(options.admin_token)
+        if not token:
+            raise BadInput(
+                f"--target {options.target}: needs the target's admin token (--admin-token "
+                f"or the {ADMIN_TOKEN_VARIABLE} environment variable)"
+            )
+        return options.target.rstrip("/"), token, None
+    for stale in folder.path.glob("target.sqlite*"):
+        stale.unlink()
+    token = secrets.token_urlsafe(24)
+    server = ServerProcess(
+        folder.path / "experiment.toml",
+        folder.path / "target.sqlite",
+        folder.path / "target.log",
+        options.time_scale or experiment.live.time_scale,
+        token,
+    )
+    return server.start(), token, server
+
+
+def _time_scale(experiment: Experiment, facts: TargetFacts, options: LiveOptions) -> float:
+    """The target's time scale, which the run follows; refuse one that contradicts the
+    command line or makes an injected latency longer than the target allows."""
+    scale = facts.scale
+    if options.time_scale is not None and abs(options.time_scale - scale) > 1e-9 * scale:
+        raise BadInput(
+            f"--time-scale {options.time_scale:g}: the target runs at {scale:g} simulated "
+            "seconds per wall second; give that, or leave --time-scale out"
+        )
+    for index, fault in enumerate(experiment.faults):
+        if isinstance(fault, LatencyFault) and fault.delay / scale > MAX_LATENCY:
+            raise BadInput(
+                f"faults.{index}.delay = {fault.delay:g}s is {fault.delay / scale:g} wall "
+                f"seconds at time scale {scale:g}; the served target adds at most "
+                f"{MAX_LATENCY:g}"
+            )
+    return scale
+
+
+def _crew(
+    locust_env: LocustEnvironment,
+    world: World,
+    folder: RunFolder,
+    options: LiveOptions,
+    experiment: Experiment,
+) -> Crew:
+    if not options.workers and not options.expect_workers:
+        return LocalCrew(locust_env, world)
+    setup = {
+        "experiment": experiment.model_dump(mode="json", exclude_none=True),
+        "url": world.url,
+        "tokens": world.tokens,
+    }
+    return MasterCrew(
+        locust_env,
+        world,
+        setup,
+        workers=options.workers,
+        expect=options.expect_workers,
+        bind=options.master_bind,
+        port=options.master_port,
+        log=folder.path / "workers.log",
+    )
+
+
+def _roll_back(
+    target: HttpTarget | None, crew: Crew | None, server: ServerProcess | None
+) -> list[str]:
+    """Switch faults off, stop users and workers, stop the target the harness started;
+    returns what could not be done."""
+    problems = roll_back(target) if target is not None else []
+    if crew is not None:
+        try:
+            crew.close()
+        except Exception as exc:
+            problems.append(f"stopping the users: {exc}")
+    if server is not None:
+        server.stop()
+    return problems
+
+
+def _live_section(
+    experiment: Experiment,
+    options: LiveOptions,
+    about: dict[str, Any],
+    reason: str | None,
+    problems: list[str],
+) -> dict[str, Any]:
+    live = experiment.live
+    return {
+        "target": options.target or "started by the harness (store: target.sqlite)",
+        "time_scale": about.get("time_scale", options.time_scale or live.time_scale),
+        "users_per_operator": live.users_per_operator,
+        "workers": options.workers + options.expect_workers,
+        "probe_interval_seconds": live.probe_interval,
+        "audit_interval_seconds": live.audit_interval,
+        "exposure_resolution_seconds": live.probe_interval,
+        "exposure_note": EXPOSURE_NOTE,
+        "load_wall_seconds": round(about["load_wall_seconds"], 3),
+        "interrupted_shift": about["interrupted_shift"],
+        "request_statistics": list(FILES.values()),
+        "reason": reason,
+        "rollback_problems": problems,
+    }
+
+
+def _stop_on_signals() -> Event:
+    """Ctrl-C (SIGINT) or SIGTERM: stop the run after cleaning up, keeping what it
+    measured. Further signals while it stops are ignored."""
+    stopping = Event()
+
+    def stop() -> None:
+        if not stopping.is_set():
+            print("stopping: finishing the shift's records and cleaning up", flush=True)
+            stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        gevent.signal_handler(signum, stop)
+    return stopping

@@ -1,0 +1,113 @@
+"""The served target the harness starts itself: `harness serve` on a free loopback port with
+its SQLite store in the run folder, so a restart fault resumes the same state on the same
+port. Its processes never outlive the run: each is stopped at the end, and on Linux it is
+also told to stop if the harness process dies without stopping it."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ...errors import BadInput
+
+STARTUP_SECONDS = 60.0
+STOP_SECONDS = 10.0
+
+
+def die_with_parent() -> None:
+    """In a child process (before exec): get SIGTERM when the parent dies (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def child(command: list[str], log: Path) -> subprocess.Popen:
+    """A process of the run: in its own session (a Ctrl-C at the terminal reaches only the
+    harness, which stops its children in order), output appended to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ask a child to stop (SIGINT), then kill it if it does not."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_SECONDS)
+
+
+class ServerProcess:
+    def __init__(
+        self, experiment_file: Path, store: Path, log: Path, time_scale: float, admin_token: str
+    ) -> None:
+        self.experiment_file = experiment_file
+        self.store = store
+        self.log = log
+        self.time_scale = time_scale
+        self.admin_token = admin_token
+        self.port = 0
+        self.url = ""
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        """Serve the experiment (the first time) or resume the store (after a kill) and
+        wait until it listens; returns its base URL."""
+        command = [sys.executable, "-m", "harness", "serve"]
+        if not self.port:
+            command.append(str(self.experiment_file))
+        command += [
+            "--store",
+            f"sqlite:{self.store}",
+            "--port",
+            str(self.port),
+            "--time-scale",
+            repr(self.time_scale),
+            f"--admin-token={self.admin_token}",  # a token may start with "-"
+        ]
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.process = child(command, self.log)
+        self.url = self._wait_for_banner(offset)
+        self.port = int(self.url.rsplit(":", 1)[1])
+        return self.url
+
+    def kill(self) -> None:
+        """The restart fault's first half: the process dies (SIGKILL, like a crash)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(STOP_SECONDS)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def _wait_for_banner(self, offset: int) -> str:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            text = self.log.read_bytes()[offset:].decode("utf-8", "replace")
+            for line in text.splitlines():
+                if line.startswith("serving "):
+                    return line.split(" at ", 1)[1].split()[0]
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.kill()
+        last = text.strip().splitlines()[-1:] or ["no output"]
+        raise BadInput(f"harness serve did not start: {last[0]} (see {self.log})")

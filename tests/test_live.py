@@ -1,0 +1,329 @@
+"""Live mode end to end. Importing Locust patches the standard library with gevent, so live
+runs happen in `harness` subprocesses, never inside the test process; each test starts
+them on 127.0.0.1 with bounded shifts and stops what it starts."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from conftest import EXPERIMENTS, ROOT, interrupt_once_written
+from servers import ADMIN, harness_serve, running, served
+
+from harness.environment import Environment
+from harness.experiment import from_raw
+from harness.results import RunFolder
+from harness.runner import run_replications
+from harness.summary import summarize
+
+QUICK = ["10s", "30s"]
+SMALL_LIVE: dict[str, Any] = {
+    "experiment": {"name": "live-small", "seed": 7, "replications": 200, "shift": "30m"},
+    "population": {
+        "accounts": 60,
+        "protected": 5,
+        "reports_per_hour": 600,
+        "protected_report_share": 0.3,
+    },
+    "operators": [
+        {"persona": "random_approver", "approve_probability": 0.5, "count": 3, "item_time": QUICK},
+        {"persona": "diligent", "role": "senior", "count": 1, "item_time": QUICK},
+    ],
+    "live": {"replications": 8, "time_scale": 1800},
+}
+"""Rubber-stampers on a queue with many protected reports: about 37% slip through, so a
+few live shifts give an informative interval. A shift takes 1 s of wall time."""
+
+RUN_FILES = {
+    "experiment.toml",
+    "manifest.json",
+    "summary.json",
+    "replications.csv",
+    "outages.csv",
+    "histories/replication-0000.jsonl",
+    "locust_requests.csv",
+    "locust_failures.csv",
+}
+
+
+def harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def summary_of(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text())
+
+
+def requests_by_name(folder: Path) -> dict[str, int]:
+    return {
+        row["Name"]: int(row["Request Count"])
+        for row in RunFolder(folder).read_table("locust_requests.csv")
+    }
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def test_a_live_run_writes_a_sim_shaped_run_folder_and_agrees_with_the_simulator(
+    tmp_path, write_experiment
+):
+    out = tmp_path / "live"
+    done = harness("run", str(write_experiment(SMALL_LIVE)), "--mode", "live", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} >= RUN_FILES
+    live = summary_of(out)
+    assert live["mode"] == "live" and live["status"] == "completed"
+    assert live["replications"] == {"requested": 8, "completed": 8}
+
+    experiment = from_raw(SMALL_LIVE, "live-small")
+    result = run_replications(Environment.build(experiment), 200, jobs=1)
+    sim = summarize(result.ordered())
+    assert set(live["metrics"]) == set(sim)
+    live_slip, sim_slip = live["metrics"]["protected_slip_through"], sim["protected_slip_through"]
+    assert overlap(live_slip["ci95"], sim_slip["ci95"]), (live_slip, sim_slip)
+    assert live_slip["ci95"][1] - live_slip["ci95"][0] < 0.15  # informative, not trivially wide
+    assert live_slip["trials"] > 300
+
+    # the history is the harness's own: every request invoked, then answered
+    first = [json.loads(line) for line in (out / "histories/replication-0000.jsonl").open()]
+    decisions = [op for op in first if op["f"] == "decide"]
+    assert {op["type"] for op in decisions} == {"invoke", "ok"}
+    # Locust counted the same decisions the checker found in the histories
+    assert requests_by_name(out)["/reports/{id}/decision"] == live["metrics"]["decisions"]
+    assert live["live"]["exposure_resolution_seconds"] == 600
+
+
+def test_slip_through_rises_during_a_fail_open_outage_and_not_during_a_fail_closed_one(
+    tmp_path,
+):
+    out = tmp_path / "outage"
+    done = harness(
+        "run",
+        str(EXPERIMENTS / "outage-live.toml"),
+        "--mode",
+        "live",
+        "--replications",
+        "3",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = summary_of(out)
+    fail_open, fail_closed = (f["protected_slip_through"] for f in summary["faults"])
+    calm = summary["outside_faults"]["protected_slip_through"]
+    assert fail_open["ci95"][0] > calm["ci95"][1]  # significantly higher than without faults
+    assert fail_closed["ci95"][0] <= calm["ci95"][1]  # not higher
+    assert fail_closed["rate"] < fail_open["ci95"][0]
+    assert "protected_list_outage 1h-2h" in done.stdout
+
+    report = harness("report", str(out))
+    assert report.returncode == 0, report.stderr
+    page = (out / "report.html").read_text()
+    assert 'id="fault-windows"' in page and "approval_service_outage (2h30m to 3h30m)" in page
+
+
+def test_two_workers_share_the_operators_against_a_running_target(tmp_path, write_experiment):
+    path = write_experiment(SMALL_LIVE)
+    with harness_serve(str(path), "--time-scale", "1800", "--admin-token", ADMIN) as (_, url):
+        out = tmp_path / "workers"
+        done = harness(
+            "run",
+            str(path),
+            "--mode",
+            "live",
+            "--target",
+            url,
+            "--workers",
+            "2",
+            "--replications",
+            "2",
+            "--out",
+            str(out),
+            env={"HARNESS_ADMIN_TOKEN": ADMIN},
+        )
+    assert done.returncode == 0, done.stderr
+    summary = summary_of(out)
+    assert summary["live"]["workers"] == 2 and summary["replications"]["completed"] == 2
+    ops = [json.loads(line) for line in (out / "histories/replication-0000.jsonl").open()]
+    deciders = {op["process"] for op in ops if op["f"] == "decide" and op["type"] == "ok"}
+    assert deciders == {"r1", "r2", "r3", "s1"}  # operators on both workers worked
+    assert requests_by_name(out)["/reports/{id}/decision"] == summary["metrics"]["decisions"]
+    assert not (out / "target.sqlite").exists()  # the target is the running one
+
+
+@pytest.fixture(scope="module")
+def small_target(tmp_path_factory):
+    """A running `harness serve` of the small experiment."""
+    folder = tmp_path_factory.mktemp("target")
+    path = folder / "small.toml"
+    path.write_text(tomli_w.dumps(SMALL_LIVE), encoding="utf-8")
+    with harness_serve(str(path), "--time-scale", "1800", "--admin-token", ADMIN) as (_, url):
+        yield path, url
+
+
+def without_latency(document: dict) -> None:
+    mapping = document["paths"]["/admin/faults"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]["discriminator"]["mapping"]
+    del mapping["latency"]
+
+
+def test_an_unreachable_target_is_refused_in_one_line(tmp_path, small_target):
+    path, _ = small_target
+    message = "cannot reach it (GET /health: connection refused)"
+    assert_refused(path, "http://127.0.0.1:9", message, tmp_path)
+
+
+def test_a_target_that_answers_something_else_is_refused(tmp_path, small_target):
+    path, _ = small_target
+
+    class Other(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"status": "green"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert_refused(path, url, "not healthy (GET /health answered", tmp_path)
+    finally:
+        server.shutdown()
+
+
+def test_a_wrong_admin_token_is_refused(tmp_path, small_target):
+    path, url = small_target
+    assert_refused(path, url, "refused the admin token", tmp_path, token="wrong")
+
+
+def test_a_fault_the_target_does_not_support_is_refused(tmp_path, write_experiment):
+    raw = {**SMALL_LIVE, "faults": [{"kind": "latency", "at": "10m", "duration": "10m"}]}
+    path = write_experiment(raw)
+    env = Environment.build(from_raw(raw, "test"), secret="s")
+    with running(served(env.target_spec(0), time_scale=1800), openapi=without_latency) as url:
+        assert_refused(path, url, "faults.0.kind = 'latency': --target", tmp_path)
+
+
+def test_a_restart_fault_needs_a_target_the_harness_started(
+    tmp_path, write_experiment, small_target
+):
+    _, url = small_target
+    raw = {**SMALL_LIVE, "faults": [{"kind": "restart", "at": "10m", "duration": "1m"}]}
+    message = "faults.0.kind = 'restart': the harness can restart only"
+    assert_refused(write_experiment(raw), url, message, tmp_path)
+
+
+def assert_refused(path: Path, url: str, message: str, tmp_path: Path, token: str = ADMIN):
+    """Live mode against `url` exits 2 with one line naming the problem, before any load,
+    and records the run as aborted."""
+    folder = tmp_path / "run"
+    done = harness(
+        "run", str(path), "--mode", "live", "--target", url, "--admin-token", token,
+        "--out", str(folder),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("harness: "), done.stderr
+    assert message in lines[0]
+    summary = summary_of(folder)
+    assert summary["status"] == "aborted" and summary["metrics"]["decisions"] == 0
+    assert json.loads((folder / "manifest.json").read_text())["status"] == "aborted"
+
+
+def test_ctrl_c_keeps_what_was_measured_and_stops_the_target(tmp_path, write_experiment):
+    raw = {**SMALL_LIVE, "live": {"replications": 30, "time_scale": 1800}}
+    out = tmp_path / "run"
+    code, err = interrupt_once_written(
+        ["run", str(write_experiment(raw)), "--mode", "live", "--out", str(out)],
+        out / "replications.csv",
+        rows=2,
+    )
+    assert code == 130, err
+    summary = summary_of(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert summary["status"] == manifest["status"] == "interrupted"
+    assert 1 <= summary["replications"]["completed"] < 30
+    assert summary["metrics"]["protected_slip_through"]["trials"] > 0
+    assert summary["metrics"]["indeterminate"]["operations"] >= 0
+    assert not pid_alive(manifest["target_pid"])
+    partial = summary["live"]["interrupted_shift"]
+    if partial is not None:  # Ctrl-C came during a shift: its history is kept too
+        assert (out / f"histories/replication-{partial['replication']:04d}.jsonl").exists()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_restart_of_the_target_keeps_its_state(tmp_path, write_experiment):
+    raw = {
+        **SMALL_LIVE,
+        "experiment": {**SMALL_LIVE["experiment"], "shift": "1h"},
+        "faults": [{"kind": "restart", "at": "30m", "duration": "2m"}],
+        "live": {"replications": 1, "time_scale": 600},
+    }
+    out = tmp_path / "run"
+    done = harness("run", str(write_experiment(raw)), "--mode", "live", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    log = (out / "target.log").read_text()
+    assert log.count("serving ") == 2 and "journaled commands replayed" in log
+    ops = [json.loads(line) for line in (out / "histories/replication-0000.jsonl").open()]
+    down, up = (op["time"] for op in ops if op["f"] == "fault" and op["type"] == "ok")
+    before = {
+        op["value"]["report"]
+        for op in ops
+        if op["f"] == "claim"
+        and op["type"] == "ok"
+        and op["time"] < down
+        and op["value"]["report"] is not None
+    }
+    decided_after = {
+        op["value"]["report"]
+        for op in ops
+        if op["f"] == "decide" and op["type"] == "ok" and op["time"] > up
+    }
+    assert before & decided_after  # reports claimed before the crash were decided after it
+    assert summary_of(out)["metrics"]["indeterminate"]["operations"] > 0  # the crash was felt
+
+
+def test_the_command_line_and_the_simulator_never_load_gevent(tmp_path):
+    code = (
+        "import sys\n"
+        "import harness.cli\n"
+        f"assert harness.cli.main(['run', {str(EXPERIMENTS / 'incident-2017.toml')!r}, "
+        f"'--replications', '4', '--jobs', '2', '--out', {str(tmp_path / 'run')!r}]) == 0\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent'))\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
