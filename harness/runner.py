@@ -7,6 +7,7 @@ handed to `on_chunk` as they come, so an interrupted run keeps what it finished.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -33,14 +34,38 @@ class RunResult:
         return [self.metrics[i] for i in sorted(self.metrics)]
 
 
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+@contextmanager
+def collecting_less() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while replications run.
+
+    A replication allocates hundreds of thousands of small, short-lived objects (history
+    entries, answers) and makes almost no reference cycles, yet by default the collector
+    runs every 700 allocations and now and then walks the whole population built before.
+    Freezing what exists and collecting the youngest generation every 10,000 allocations
+    gives about a fifth more decisions a second (benchmarks/bench_sim.py).
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def run_chunk(env: Environment, indices: Sequence[int], keep: int) -> Completed:
     """Simulate and check replications; keep the history of those with index < keep."""
     done = []
-    for index in indices:
-        history = simulate(env, index)
-        done.append(
-            (index, check(history, env.operator_hours), history.ops if index < keep else None)
-        )
+    with collecting_less():
+        for index in indices:
+            history = simulate(env, index)
+            done.append(
+                (index, check(history, env.operator_hours), history.ops if index < keep else None)
+            )
     return done
 
 
