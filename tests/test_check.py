@@ -114,7 +114,8 @@ def test_check_exit_codes_and_output(tmp_path, capsys, write_experiment):
         capsys.readouterr().out
     )
     # the gate can be moved from the command line like any key
-    assert main(["check", str(failing), "--set", "gates.1.max_upper_ci=0.05"]) == 0
+    moved = ["--set", "gates.1.max_upper_ci=0.05", "--out", str(tmp_path / "c")]
+    assert main(["check", str(failing), *moved]) == 0
 
 
 def test_nothing_to_check_and_bad_check_settings_are_one_line_and_exit_2(
