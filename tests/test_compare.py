@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import interrupt_once_written, small, small_raw
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 
 from harness.cli import main
 from harness.comparison import compare, pareto, read_run
@@ -21,6 +23,7 @@ from harness.drivers.sim import simulate
 from harness.environment import Environment
 from harness.history import read_jsonl
 from harness.matrix import load_comparison
+from harness.report import charts
 from harness.results import RunFolder
 from harness.run import run_sim
 from harness.stats import percent
@@ -167,6 +170,36 @@ def test_null_difference_is_found_at_about_the_nominal_rate():
 def test_pareto_front_keeps_what_nothing_beats():
     points = [(0.02, 10.0), (0.01, 12.0), (0.03, 9.0), (0.02, 11.0), (0.0, 30.0), (None, 1.0)]
     assert pareto(points) == [True, True, True, False, True, False]
+
+
+def test_tradeoff_labels_of_configurations_that_nearly_coincide_do_not_overlap():
+    """Five configurations within a hair of each other in protection and cost: each keeps
+    its "#n", and no two labels share a pixel."""
+
+    def entry(rate: float, workload: float, baseline: bool = False) -> dict:
+        slip = {"rate": rate, "ci95": [rate / 2, rate * 2], "zero_events": False}
+        verdict = {"protected_slip_through": {"verdict": "significantly lower"}}
+        return {
+            "protected_slip_through": slip,
+            "decisions_per_operator_hour": workload,
+            "pareto": {"decisions_per_operator_hour": True},
+            "baseline": baseline,
+            "vs_baseline": None if baseline else verdict,
+        }
+
+    entries = [entry(0.018, 9.2, baseline=True)] + [
+        entry(0.00085 - 0.00005 * i, 9.2 + 0.01 * i) for i in range(5)
+    ]
+    fig = charts.tradeoff_chart(entries, [("decisions_per_operator_hour", "workload")])
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    texts = [t for t in fig.axes[0].texts if t.get_text().startswith("#")]
+    assert sorted(t.get_text() for t in texts) == [f"#{i}" for i in range(1, 7)]
+    boxes = [Text.get_window_extent(t, renderer) for t in texts]  # the text, not its leader
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
 
 
 class Page(HTMLParser):

@@ -29,7 +29,7 @@ VERDICT_COLORS = {
     "no detectable difference": "#6e7781",
 }
 FAULT_COLORS = ("#d4a72c", "#a475f9", "#fa7a18", "#4ac26b")
-LABEL_OFFSETS = ((7, 3), (7, -11), (7, 12), (7, -20))  # points; neighbours' labels differ
+LABEL_OFFSETS = (3, -11, 12, -20, 21, -29)  # points above the marker a label may sit at
 POINTS_SHOWN = 300  # per configuration in the exposure strip; the box covers every outage
 STYLE = {
     "font.size": 9,
@@ -236,7 +236,7 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
     axes = fig.subplots(1, len(costs), sharey=True, squeeze=False)[0]
     scale = _slip_scale(entries)
     for ax, (cost, title) in zip(axes, costs, strict=True):
-        front = []
+        front, points, labels = [], [], []
         crowded = len({e[cost] for e in entries}) == 1  # label only the front
         for index, entry in enumerate(entries):
             slip = entry["protected_slip_through"]
@@ -272,15 +272,9 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
                     capsize=3,
                     zorder=layer,
                 )
+            points.append((x, y))
             if on or not crowded:
-                ax.annotate(
-                    f"#{index + 1}",
-                    (x, y),
-                    xytext=LABEL_OFFSETS[index % len(LABEL_OFFSETS)],
-                    textcoords="offset points",
-                    color=color,
-                    fontweight="bold" if on else "normal",
-                )
+                labels.append((x, y, f"#{index + 1}", color, on))
             if on:
                 front.append((x, y))
         if front:
@@ -301,13 +295,64 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
         ax.margins(y=0.15)
         _honest_range(ax, [e[cost] for e in entries if e[cost] is not None])
         ax.yaxis.set_major_formatter(AXIS_PERCENT)
+        _place_labels(fig, ax, points, labels)
     axes[0].set_ylabel(
         "protected slip-through (95% interval;\ndashed arrow: no slips, upper bound)"
     )
     return fig
 
 
-@styled
+Box = tuple[float, float, float, float]  # left, bottom, right, top, in points
+
+
+def _place_labels(
+    fig: Figure,
+    ax,
+    points: Sequence[tuple[float, float]],
+    labels: Sequence[tuple[float, float, str, str, bool]],
+) -> None:
+    """Put each configuration's "#n" next to its marker where it covers no other marker or
+    label (the first free spot of a few, right of the marker first), so that
+    configurations with nearly the same protection and cost stay readable; a label set
+    further off gets a thin leader line."""
+    ax.get_ylim()  # settle autoscaling before reading positions
+    scale = 72 / fig.dpi  # display pixels to points
+    marker = 5.0  # half a marker's size, in points
+    taken: list[Box] = []
+    for point in points:
+        cx, cy = ax.transData.transform(point) * scale
+        taken.append((cx - marker, cy - marker, cx + marker, cy + marker))
+    for x, y, text, color, on in labels:
+        cx, cy = ax.transData.transform((x, y)) * scale
+        width = 6.0 * len(text)
+        boxes = {
+            (dx, dy): (cx + dx, cy + dy - 2, cx + dx + width, cy + dy + 7)
+            for dx in (7, -7 - width)
+            for dy in LABEL_OFFSETS
+        }
+        spot = next((s for s, box in boxes.items() if not _covered(box, taken)), None)
+        spot = spot or min(boxes, key=lambda s: _covered(boxes[s], taken))
+        taken.append(boxes[spot])
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=spot,
+            textcoords="offset points",
+            color=color,
+            fontweight="bold" if on else "normal",
+            arrowprops=dict(arrowstyle="-", color=color, lw=0.6) if abs(spot[1]) > 12 else None,
+        )
+
+
+def _covered(box: Box, taken: Sequence[Box]) -> float:
+    """How much of `box` the boxes already taken cover (square points; 0 when free)."""
+    return sum(
+        max(0.0, min(box[2], t[2]) - max(box[0], t[0]))
+        * max(0.0, min(box[3], t[3]) - max(box[1], t[1]))
+        for t in taken
+    )
+
+
 def _honest_range(ax, values: Sequence[float]) -> None:
     """An x range at least a quarter of the largest value wide, so that a 2% difference
     in cost looks like 2%, not like the whole axis; and a note when nothing differs."""
