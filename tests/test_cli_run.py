@@ -131,6 +131,22 @@ def test_bad_override_names_the_set_option(tmp_path, capsys, write_experiment):
     assert "expected dotted.key=value" in capsys.readouterr().err
 
 
+USAGE_MISTAKES = [
+    (["run", "x.toml", "--replications", "0"], "harness run: argument --replications"),
+    (["frob"], "harness: argument COMMAND: invalid choice: 'frob'"),
+    (["explore", "x.toml", "--budget", "5", "--time", "3s"], "not allowed with argument"),
+]
+
+
+@pytest.mark.parametrize("argv,expected", USAGE_MISTAKES, ids=[m[0][0] for m in USAGE_MISTAKES])
+def test_a_usage_mistake_is_one_line_and_exit_2(capsys, argv, expected):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and expected in err and "--help" in err, err
+
+
 def test_no_traceback_from_the_installed_command(tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text("[population]\naccounts = 'many'\n")

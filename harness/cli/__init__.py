@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
 from ..errors import BadInput
@@ -14,8 +15,16 @@ from . import check, compare, explore, replay, report, run, serve, worker
 COMMANDS = (run, compare, report, check, serve, worker, explore, replay)
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, like every other bad input, with where to read more.
+    Subcommand parsers are made of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="harness",
         description="Chaos and safeguard testing for moderation tooling: how often does a "
         "protected account slip through, and for how long is it down?",
