@@ -22,8 +22,10 @@ from ...history import FAIL, INFO, INVOKE, OK, Op
 from .clock import ShiftClock
 
 T = TypeVar("T")
-RETRY_WALL_SECONDS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
-"""Pauses before trying an indeterminate write again: long enough together (3 s of wall
+RETRY_WALL_SECONDS = (0.05, 0.1, 0.2, 0.4) + (0.5,) * 6
+"""Pauses before trying an indeterminate write again: doubling at first, then capped at
+half a second, so that an operator whose target comes back loses at most that much of its
+shift (at time scale 600, five simulated minutes); long enough together (3.75 s of wall
 time) to outlast a restart of the served target."""
 
 
