@@ -154,12 +154,7 @@ class HttpTarget:
         return self._act("/accounts/{id}/action", account_id, token, idempotency_key, body)
 
     def cancel(self, token: str, pending_id: int, *, idempotency_key: str | None = None) -> Outcome:
-        path = f"/pending/{pending_id}/cancel"
-        return Outcome(
-            **self._call(
-                "POST", path, token=token, key=idempotency_key, name="/pending/{id}/cancel"
-            )
-        )
+        return self._act("/pending/{id}/cancel", pending_id, token, idempotency_key)
 
     def restore(
         self, token: str, account_id: int, *, idempotency_key: str | None = None

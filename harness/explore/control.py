@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from targets.moderation import ManualClock, ModerationError, ModerationService
+from targets.moderation import ManualClock, ModerationError
 
 from ..client import HttpTarget, Indeterminate
 from ..environment import Environment
@@ -42,39 +42,20 @@ class InProcess:
     """The moderation core in this process, on a virtual clock."""
 
     def __init__(self, env: Environment, seed: str) -> None:
-        self.env = env
-        self.seed = seed
-        self.clock = ManualClock()
-        self.service = self._fresh()
+        self.spec = env.target_spec(seed)
         self.tokens = {spec.id: spec.token for spec in env.roster}
-
-    def _fresh(self) -> ModerationService:
-        env = self.env
-        return ModerationService(
-            env.population.accounts,
-            [spec.record for spec in env.roster],
-            clock=self.clock,
-            safeguards=env.target_safeguards,
-            restore=env.experiment.restore,
-            seed=self.seed,
-        )
+        self.reset()
 
     def reset(self) -> Target:
         self.clock = ManualClock()
-        self.service = self._fresh()
+        self.service = self.spec.build(self.clock)
         return self.service
 
     def now(self) -> float:
         return self.clock.now()
 
     def advance(self, seconds: float) -> None:
-        until = self.clock.now() + seconds
-        due = self.service.next_due()
-        while due is not None and due <= until:
-            self.clock.set(due)
-            self.service.run_due()
-            due = self.service.next_due()
-        self.clock.set(until)
+        self.service.advance(self.clock.now() + seconds)
 
 
 def target_seed(seed: int) -> str:

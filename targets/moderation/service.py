@@ -6,9 +6,10 @@ to the journal when it succeeds. Commands validate before they change anything, 
 call (a `ModerationError`) has no effect. Given the same settings, seed and journal, the
 service reaches the same state: that is how the durable store recovers after a crash.
 
-The service is a single-writer object: callers that run it from several threads (the HTTP
-app) hold `service.lock` around every call, so concurrent requests take effect one at a
-time. The simulator calls it from one thread and pays nothing for locking.
+The service is a single-writer object: callers that run it from several threads serialise
+their calls (the HTTP app through `ServedTarget.call`, which holds one lock), so concurrent
+requests take effect one at a time. The simulator calls it from one thread and pays nothing
+for locking.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import functools
 import heapq
 import itertools
 import random
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
@@ -133,7 +133,6 @@ class ModerationService:
         self.safeguards = Safeguards(safeguards or SafeguardsConfig())
         self.restore_config = restore or RestoreConfig()
         self._rng = random.Random(seed)
-        self.lock = threading.RLock()  # for multi-threaded callers; see the module docstring
         self._journal = journal
         self._at = 0.0  # the instant of the command being run
         self._accounts: Mapping[int, AccountProfile] = (

@@ -8,19 +8,18 @@ serialise the answer. Every refusal is a JSON body `{"error", "message"}` with a
 
 import asyncio
 import hmac
-import json
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..errors import InvalidRequest, ModerationError, Unauthorized, Unavailable
 from ..service import ModerationService as Core
 from .middleware import BodyLimit, ChaosFaults
+from .responses import error
 from .schemas import (
     AccountOut,
     ActionRequest,
@@ -117,21 +116,6 @@ def idempotency_key(request: Request) -> str | None:
 def operator_write(request: Request) -> tuple[str, str | None]:
     """The calling operator's token and the request's idempotency key."""
     return bearer_token(request, OPERATOR_TOKEN), idempotency_key(request)
-
-
-class AsciiJSONResponse(JSONResponse):
-    """JSON that stays encodable whatever the request contained (error messages may
-    quote it)."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
-
-
-def error(status: int, code: str, message: str, field: str | None = None, **headers: str):
-    body: dict[str, Any] = {"error": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    return AsciiJSONResponse(body, status_code=status, headers=headers or None)
 
 
 def create_app(served: ServedTarget) -> FastAPI:

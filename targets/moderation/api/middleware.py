@@ -7,28 +7,13 @@ meets neither pays one extra call.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
+from .responses import error
 from .served import ServedTarget
 
 Scope = dict[str, Any]
 CHAOS_EXEMPT = ("/admin", "/health", "/clock", "/openapi.json", "/docs")
-
-
-async def send_error(send: Any, status: int, error: str, message: str) -> None:
-    body = json.dumps({"error": error, "message": message}, separators=(",", ":")).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):
@@ -49,11 +34,10 @@ class BodyLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit():
-                    return await send_error(
-                        send, 400, "bad_request", "Content-Length must be a whole number"
-                    )
+                    answer = error(400, "bad_request", "Content-Length must be a whole number")
+                    return await answer(scope, receive, send)
                 if int(value) > limit:
-                    return await send_error(send, 413, "too_large", self._message())
+                    return await self._too_large(scope, receive, send)
         seen = 0
         started = False
 
@@ -75,10 +59,11 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
-            await send_error(send, 413, "too_large", self._message())
+            await self._too_large(scope, receive, send)
 
-    def _message(self) -> str:
-        return f"request bodies are limited to {self.max_bytes:,} bytes"
+    async def _too_large(self, scope: Scope, receive: Any, send: Any) -> None:
+        message = f"request bodies are limited to {self.max_bytes:,} bytes"
+        await error(413, "too_large", message)(scope, receive, send)
 
 
 class ChaosFaults:
@@ -107,4 +92,5 @@ class ChaosFaults:
             pass
 
         await self.app(scope, receive, discard)
-        await send_error(send, 503, "injected_fault", "a server_errors fault is switched on")
+        answer = error(503, "injected_fault", "a server_errors fault is switched on")
+        await answer(scope, receive, send)

@@ -128,9 +128,7 @@ class ServedTarget:
                 raise Unavailable(self.failure)
             service = self.service
             try:
-                due = service.next_due()
-                if due is not None and due <= self.clock.now():
-                    service.run_due()
+                service.run_due()
                 return method(service, *args, **kwargs)
             except StoreError as exc:
                 self.failure = f"{exc}; restart the service to recover from its journal"
