@@ -419,7 +419,7 @@ def test_the_recommended_safeguards_hold_only_while_they_fail_closed(tmp_path, c
     assert f"no way past found in {CI_BUDGET:,} sequences" in capsys.readouterr().out
 
 
-def test_search_and_replay_against_a_served_target(tmp_path, capsys):
+def test_search_and_replay_against_a_served_target(tmp_path, capsys, monkeypatch):
     """The same search through the HTTP API of `harness serve` on a manual clock finds the
     2017 hole, and the trace replays against it; a served target whose clock runs by itself,
     or that serves another experiment, is refused before searching."""
@@ -434,6 +434,10 @@ def test_search_and_replay_against_a_served_target(tmp_path, capsys):
         assert "a way past in 1 step" in capsys.readouterr().out
         trace = str(tmp_path / "run" / "trace.json")
         assert main(["replay", trace, *live]) == 1
+        assert "reproduces" in capsys.readouterr().out
+        with monkeypatch.context() as env:  # the token from the environment, as for explore
+            env.setenv("HARNESS_ADMIN_TOKEN", "adm")
+            assert main(["replay", trace, "--target", url]) == 1
         assert "reproduces" in capsys.readouterr().out
         other = ["--set", "population.protected=3"]
         assert main(["explore", path, *other, "--out", str(tmp_path / "x"), *live]) == 2

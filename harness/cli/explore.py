@@ -6,7 +6,6 @@ import argparse
 
 from targets.moderation import TARGET_FAULTS, parse_duration
 
-from ..client import admin_token
 from ..explore.findings import KINDS
 from ..explore.narrate import headline
 from ..explore.runs import Setup, explore
@@ -100,7 +99,7 @@ def main(args: argparse.Namespace) -> int:
         args.mistakes,
         args.depth,
         args.target,
-        admin_token(args.admin_token),
+        args.admin_token,
     )
     folder = RunFolder.create(f"{name}-explore", args.out)
     budget = None if args.time is not None else args.budget

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from targets.moderation import ManualClock, ModerationError
 
-from ..client import HttpTarget, Indeterminate
+from ..client import HttpTarget, Indeterminate, admin_token
 from ..environment import Environment
 from ..errors import BadInput
 from ..target import Target
@@ -117,8 +117,9 @@ class Live:
         self.client.advance(self._now)
 
 
-def connect(env: Environment, seed: int, url: str | None, admin_token: str | None) -> Control:
-    """The in-process target, or the served one at `url`."""
+def connect(env: Environment, seed: int, url: str | None, token: str | None) -> Control:
+    """The in-process target, or the served one at `url` (admin token: the one given, else
+    the environment's)."""
     if url is None:
         return InProcess(env, target_seed(seed))
-    return Live(env, target_seed(seed), url, admin_token)
+    return Live(env, target_seed(seed), url, admin_token(token))

@@ -9,7 +9,6 @@ validated like an experiment file: any problem is one line naming the file and t
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -21,7 +20,7 @@ from targets.moderation import TARGET_FAULTS
 from targets.moderation.config import Settings
 
 from ..errors import BadInput
-from ..experiment import Experiment, apply_override, validate
+from ..experiment import Experiment, from_raw
 from .findings import KINDS, Finding
 from .moves import Move
 
@@ -93,8 +92,4 @@ def read_trace(path: str | Path) -> Trace:
 
 def trace_experiment(trace: Trace, source: str, overrides: list[str]) -> Experiment:
     """The trace's experiment, with `--set` overrides (e.g. a fixed safeguard) applied."""
-    raw = copy.deepcopy(trace.experiment)
-    where = f"{source} (experiment)"
-    for item in overrides:
-        apply_override(raw, item, where)
-    return validate(raw, where, overrides)
+    return from_raw(trace.experiment, f"{source} (experiment)", overrides)
