@@ -22,6 +22,7 @@ from typing import Any
 
 from .checker import Outage
 from .errors import BadInput
+from .metrics import lookup
 from .results import RunFolder
 from .stats import CONFIDENCE, compare_paired, compare_proportions, holm, mean_interval
 
@@ -105,12 +106,6 @@ def read_run(path: str | Path, name: str | None = None) -> RunData:
     return RunData(path, label, summary, about, experiment, text, replications, outages)
 
 
-def _at(data: dict, dotted: str) -> Any:
-    for part in dotted.split("."):
-        data = data.get(part) if isinstance(data, dict) else None
-    return data
-
-
 def check_comparable(runs: list[RunData]) -> None:
     """Refuse runs that did not see the same reports: another harness version, another
     mode, or another seed, shift or population."""
@@ -123,7 +118,10 @@ def check_comparable(runs: list[RunData]) -> None:
         facts = [
             ("harness version", first.manifest.get("version"), run.manifest.get("version")),
             ("mode", first.summary.get("mode"), run.summary.get("mode")),
-            *((key, _at(first.experiment, key), _at(run.experiment, key)) for key in REPORT_STREAM),
+            *(
+                (key, lookup(first.experiment, key), lookup(run.experiment, key))
+                for key in REPORT_STREAM
+            ),
         ]
         for what, theirs, ours in facts:
             if theirs != ours:
@@ -173,7 +171,8 @@ def compare(runs: list[RunData], baseline: int | None) -> dict:
         test["p_adjusted"] = adjusted
         test["verdict"] = _verdict(test["difference"], adjusted)
     for cost in TRADEOFFS:
-        front = pareto([(e["protected_slip_through"]["rate"], _value(e[cost])) for e in entries])
+        points = [(e["protected_slip_through"]["rate"], point_value(e[cost])) for e in entries]
+        front = pareto(points)
         for entry, on in zip(entries, front, strict=True):
             entry.setdefault("pareto", {})[cost] = on
     for entry, run in zip(entries, runs, strict=True):
@@ -220,13 +219,21 @@ def _describe(run: RunData) -> dict:
     return entry
 
 
-def _value(metric: Any) -> float | None:
+def verdict_key(entry: dict, test: str) -> str:
+    """'baseline', a test's verdict, or 'not tested' (no baseline to test against)."""
+    if entry["baseline"]:
+        return "baseline"
+    vs = entry["vs_baseline"]
+    return vs[test]["verdict"] if vs is not None and vs[test]["verdict"] else "not tested"
+
+
+def point_value(metric: Any) -> float | None:
     """A cost's point value: per-shift means are dicts, pooled figures plain numbers."""
     return metric["mean"] if isinstance(metric, dict) else metric
 
 
 def _ratio(metric: Any, baseline: Any) -> float | None:
-    value, base = _value(metric), _value(baseline)
+    value, base = point_value(metric), point_value(baseline)
     if value is None or base is None or base == 0:
         return None
     return value / base
@@ -368,7 +375,7 @@ def csv_rows(comparison: dict) -> list[list]:
                 exposure_test.get("verdict"),
                 e["outage_minutes"]["count"],
                 e["outage_minutes"]["p95"],
-                *(x for cost in COSTS for x in (_value(e[cost]), ratios.get(cost))),
+                *(x for cost in COSTS for x in (point_value(e[cost]), ratios.get(cost))),
                 *(int(e["pareto"][cost]) for cost in TRADEOFFS),
             ]
         )

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from targets.moderation import format_duration
 
+from .comparison import verdict_key
 from .stats import format_rate, percent
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def print_gates(gates: list[dict], console: Console) -> None:
 
 
 VERDICT_MARKS = {
+    "baseline": "[blue]baseline[/blue]",
     "significantly lower": "[green]▼ lower[/green]",
     "significantly higher": "[red]▲ higher[/red]",
     "no detectable difference": "[dim]≈ same[/dim]",
@@ -121,10 +123,7 @@ VERDICT_MARKS = {
 
 
 def _verdict(entry: dict, test: str) -> str:
-    if entry["baseline"]:
-        return "[blue]baseline[/blue]"
-    vs = entry["vs_baseline"]
-    return VERDICT_MARKS.get(vs and vs[test]["verdict"], "[dim]not tested[/dim]")
+    return VERDICT_MARKS.get(verdict_key(entry, test), "[dim]not tested[/dim]")
 
 
 def print_comparison(comparison: dict, console: Console) -> None:

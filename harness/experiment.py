@@ -267,6 +267,11 @@ class Gate(Settings):
     def bound(self) -> float:
         return getattr(self, self.kind)
 
+    @property
+    def label(self) -> str:
+        """How CI shows the gate: 'gate protected_slip_through.rate max_upper_ci 0.0015'."""
+        return f"gate {self.metric} {self.kind} {self.bound:g}"
+
 
 class CheckSpec(Settings):
     """How `harness check` stops early: after each batch of replications it looks at every

@@ -55,9 +55,7 @@ def build(check: CheckResult) -> ET.ElementTree:
         ET.SubElement(properties, "property", name=key, value=str(value))
     failures = errors = 0
     for index, gate in enumerate(experiment.gates):
-        case = ET.SubElement(
-            suite, "testcase", name=f"gate {gate.metric} {gate.kind} {gate.bound:g}"
-        )
+        case = ET.SubElement(suite, "testcase", name=gate.label)
         case.set("classname", classname)
         verdict = check.verdicts.get(index)
         if verdict is None:

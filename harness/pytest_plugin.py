@@ -87,9 +87,7 @@ class ExperimentFile(pytest.File):
         except BadInput as exc:
             raise pytest.UsageError(f"--safeguard-experiment: {exc}") from None
         for index, gate in enumerate(self.experiment.gates):
-            yield GateItem.from_parent(
-                self, name=f"gate {gate.metric} {gate.kind} {gate.bound:g}", index=index
-            )
+            yield GateItem.from_parent(self, name=gate.label, index=index)
 
     def check(self) -> CheckResult:
         """The experiment's check, run once for all of its gates."""
@@ -148,10 +146,6 @@ class ExperimentRun:
         from .metrics import interval
 
         return interval(self.metrics, path)
-
-    @property
-    def gates_passed(self) -> bool:
-        return all(gate["passed"] for gate in self.summary["gates"])
 
 
 @pytest.fixture

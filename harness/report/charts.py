@@ -19,8 +19,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ..comparison import RunData
-from ..stats import percent
+from ..comparison import RunData, verdict_key
+from ..stats import format_rate, percent
 
 BASELINE_COLOR = "#0969da"
 VERDICT_COLORS = {
@@ -64,14 +64,6 @@ def label(index: int, name: str, width: int = 44) -> str:
     lines = [line for part in parts for line in textwrap.wrap(part, width) or [""]]
     lines[0] = f"#{index + 1} {lines[0]}"
     return "\n".join(lines)
-
-
-def verdict_key(entry: dict, test: str) -> str:
-    """'baseline', a test's verdict, or 'not tested' (no baseline to test against)."""
-    if entry["baseline"]:
-        return "baseline"
-    vs = entry["vs_baseline"]
-    return vs[test]["verdict"] if vs is not None and vs[test]["verdict"] else "not tested"
 
 
 def verdict_color(entry: dict, test: str) -> str:
@@ -145,8 +137,7 @@ def slip_chart(entries: Sequence[dict]) -> Figure:
         else:
             ax.plot([low, high], [y, y], color=color, lw=2.2, solid_capstyle="butt")
             ax.plot([slip["rate"]], [y], marker="o", color=color, markersize=6)
-            text = f"  {percent(slip['rate'])} [{percent(low)}, {percent(high)}]"
-            ax.text(high, y, text, va="center", color=color)
+            ax.text(high, y, "  " + format_rate(slip, slip["trials"]), va="center", color=color)
     ax.set_yticks(ys, labels)
     ax.set_ylim(0, height)
     ax.xaxis.set_major_formatter(AXIS_PERCENT)

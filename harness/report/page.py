@@ -9,7 +9,7 @@ from html import escape
 
 from targets.moderation import format_duration
 
-from ..comparison import COSTS, TRADEOFFS, RunData
+from ..comparison import COSTS, TRADEOFFS, RunData, point_value, verdict_key
 from ..experiment import ExperimentInfo
 from ..stats import format_rate, percent
 from . import charts
@@ -147,7 +147,7 @@ def p_value(p: float | None) -> str:
 
 def verdict(entry: dict, test: str) -> str:
     """The verdict against the baseline, with its Holm-adjusted p-value."""
-    text = charts.verdict_key(entry, test)
+    text = verdict_key(entry, test)
     if text == "baseline":
         return '<span class="base">baseline</span>'
     found = entry["vs_baseline"][test] if entry["vs_baseline"] else {}
@@ -336,10 +336,10 @@ def _cost_table(comparison: dict) -> str:
         for cost in COSTS:
             value = e[cost]
             shown = mean_ci(value) if isinstance(value, dict) else number(value)
-            base_value = None if base is None or base is e else _point(base[cost])
+            base_value = None if base is None or base is e else point_value(base[cost])
             cells.append(
                 f'<td class="num">{escape(shown)}'
-                f"{ratio(_point(value), base_value, ratios.get(cost))}</td>"
+                f"{ratio(point_value(value), base_value, ratios.get(cost))}</td>"
             )
         rows.append("<tr>" + _name(i, e) + "".join(cells) + "</tr>")
     head = (
@@ -353,10 +353,6 @@ def _cost_table(comparison: dict) -> str:
         "(highlighted from ×1.25, in red from ×2).</p>\n"
         f'<table id="cost">\n{head}\n' + "\n".join(rows) + "\n</table>"
     )
-
-
-def _point(metric: dict | float | None) -> float | None:
-    return metric["mean"] if isinstance(metric, dict) else metric
 
 
 def _figure(anchor: str, title: str, figure, caption: str) -> str:
