@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .experiment import (
     Compromised,
@@ -20,6 +20,9 @@ from .experiment import (
     RandomApprover,
     Tired,
 )
+
+if TYPE_CHECKING:
+    from .roster import OperatorSpec
 
 # THERP conditional probability of failure given the first person failed (NUREG/CR-1278,
 # table 20-17), as a function of the second person's nominal probability n.
@@ -205,3 +208,11 @@ _PERSONAS: dict[str, type[Persona]] = {
 
 def make_persona(entry: PersonaEntry, rng: random.Random, exit_at: float | None = None) -> Persona:
     return _PERSONAS[entry.persona](entry, rng, exit_at)
+
+
+def operator_persona(spec: OperatorSpec, seed: int | str, session: int = 0) -> Persona:
+    """Operator `spec`'s persona with its own random stream under `seed` (a replication's).
+    Every driver builds it here, so live mode's first session of an operator draws exactly
+    what the simulator draws; further sessions get streams of their own."""
+    stream = f"{seed}:operator:{spec.id}" + (f":{session}" if session else "")
+    return make_persona(spec.entry, random.Random(stream), spec.record.exit_at)

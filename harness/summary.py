@@ -115,14 +115,14 @@ def outage_rows(index: int, r: ReplicationMetrics) -> list[list]:
 
 
 def replication_row(index: int, r: ReplicationMetrics) -> list:
-    waits = r.queue_waits
+    waits, exposures = r.queue_waits, r.exposures
     return [
         index,
         r.decisions,
         r.trials,
         r.slips,
-        round(sum(r.exposures), 6),
-        round(max(r.exposures), 6) if r.exposures else 0,
+        round(sum(exposures), 6),
+        round(max(exposures), 6) if exposures else 0,
         r.unrestored,
         r.escalations,
         r.requeued,

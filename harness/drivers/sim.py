@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import random
 from collections import deque
 from typing import Any
 
@@ -34,7 +33,7 @@ from targets.moderation import (
 
 from ..environment import Environment
 from ..history import FAIL, OK, History, add_answer
-from ..personas import Item, Persona, make_persona
+from ..personas import Item, Persona, operator_persona
 from ..target import Connect, TimedTarget
 from .arrivals import shift_reports
 
@@ -70,9 +69,7 @@ class Simulation:
                 spec.id,
                 spec.record.role,
                 tokens[spec.id],
-                make_persona(
-                    spec.entry, random.Random(f"{seed}:operator:{spec.id}"), spec.record.exit_at
-                ),
+                operator_persona(spec, seed),
                 spec.collude,
             )
             for spec in env.roster

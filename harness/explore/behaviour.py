@@ -24,14 +24,13 @@ against a protected account (never violating; a hard call when the experiment ha
 
 from __future__ import annotations
 
-import random
 from typing import NamedTuple
 
 from targets.moderation.durations import format_duration
 
 from ..environment import Environment
 from ..experiment import DepartingInsider
-from ..personas import DepartingInsiderPersona, Item, Persona, make_persona
+from ..personas import DepartingInsiderPersona, Item, Persona, operator_persona
 from ..roster import OperatorSpec
 
 MISTAKE, BEHAVIOUR, ATTACK = "mistake", "behaviour", "attack"
@@ -49,10 +48,7 @@ class Conduct:
     def __init__(self, env: Environment) -> None:
         self.roster = {spec.id: spec for spec in env.roster}
         self.personas: dict[str, Persona] = {
-            spec.id: make_persona(
-                spec.entry, random.Random(f"{env.seed}:operator:{spec.id}"), spec.record.exit_at
-            )
-            for spec in env.roster
+            spec.id: operator_persona(spec, env.seed) for spec in env.roster
         }
         # a report against a protected account: never violating; a hard call if any are
         self.item = Item(0, True, False, env.experiment.population.ambiguous_share > 0)

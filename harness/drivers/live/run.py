@@ -142,9 +142,7 @@ def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) ->
             totals.write(folder)
         if stopping.is_set():
             status = "interrupted"
-    except SteadyStateLost as exc:
-        status, reason = ("failed", str(exc)) if result.metrics else ("aborted", str(exc))
-    except BadInput as exc:
+    except (SteadyStateLost, BadInput) as exc:
         status, reason = ("failed", str(exc)) if result.metrics else ("aborted", str(exc))
     except Exception as exc:
         status, reason = "failed", f"{exc.__class__.__name__}: {exc}"

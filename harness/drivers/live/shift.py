@@ -20,7 +20,7 @@ from ...history import OK, Op
 from .clock import ShiftClock
 from .nemesis import Nemesis
 from .observe import Observer
-from .record import Recorder, probe
+from .record import Recorder
 from .server import ServerProcess
 from .steady import protected_problems
 
@@ -69,13 +69,12 @@ def run_shift(stage: Stage, replication: int) -> ShiftResult:
     if problems:
         raise SteadyStateLost(f"replication {replication}: {problems[0]}")
     recorder = Recorder(clock, env.shift, f"h{replication}")
-    for account_id in protected:
-        probe(recorder, target, "probe", account_id)
+    observer = Observer(target, recorder, clock, protected, env.experiment.live)
+    observer.probe_all()
     stage.crew.begin(replication, clock)
     started = clock.now()
     stage.crew.start()
     nemesis = gevent.spawn(Nemesis(env.experiment, target, recorder, clock, stage.server).run)
-    observer = Observer(target, recorder, clock, protected, env.experiment.live)
     watching = gevent.spawn(observer.run, env.shift)
     try:
         interrupted = stage.stopping.wait(clock.wall_seconds(env.shift - clock.now()))
@@ -90,8 +89,7 @@ def run_shift(stage: Stage, replication: int) -> ShiftResult:
     finally:
         gevent.killall([watching, nemesis])
     recorder.close()
-    for account_id in protected:
-        probe(recorder, target, "probe", account_id)
+    observer.probe_all()
     ops += recorder.take()
     ops.sort(key=lambda op: op[0])
     end = max(env.shift if not interrupted else reached, ops[-1][0] if ops else 0.0)

@@ -13,7 +13,6 @@ simulator's random stream for that operator, the others their own.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from ...client import HttpTarget
 from ...environment import Environment
 from ...experiment import LiveSpec
 from ...history import add_answer
-from ...personas import Item, Persona, make_persona
+from ...personas import Item, Persona, operator_persona
 from ...roster import OperatorSpec
 from ..arrivals import shift_reports
 from .board import Board
@@ -110,8 +109,7 @@ class Operator(ShiftUser):
         world.sessions[spec.id] += 1
         self.process = spec.id if session == 0 else f"{spec.id}#{session + 1}"
         seed = world.env.replication_seed(self.shift.replication)
-        stream = f"{seed}:operator:{spec.id}" + (f":{session}" if session else "")
-        self.persona: Persona = make_persona(spec.entry, random.Random(stream), spec.record.exit_at)
+        self.persona: Persona = operator_persona(spec, seed, session)
         self.token = world.tokens[spec.id]
         rule = world.env.experiment.safeguards.two_person_rule
         self.approvals = rule.enabled
@@ -132,7 +130,7 @@ class Operator(ShiftUser):
         board, clock, end = self.world.board, self.clock, self.shift.end
         idle = clock.wall_seconds(self.world.live.idle_poll)
         look_at_approvals = False
-        while clock.now() < end and self.present(clock.now()):
+        while clock.now() < end and not self.spec.record.departed(clock.now()):
             if self.approvals and (look_at_approvals or board.approval_waiting(self.spec.id)):
                 look_at_approvals = False
                 if self.work_on_approvals():
@@ -144,10 +142,6 @@ class Operator(ShiftUser):
             elif not board.wait(self.spec.id, self.spec.record.role == "senior", idle):
                 look_at_approvals = True  # nothing heard for a while: look anyway
         self.idle_until_stopped()
-
-    def present(self, now: float) -> bool:
-        exit_at = self.spec.record.exit_at
-        return exit_at is None or now < exit_at
 
     # --- the queue ----------------------------------------------------------------------
 
