@@ -8,7 +8,7 @@ from targets.moderation import TARGET_FAULTS, parse_duration
 
 from ..explore.findings import KINDS
 from ..explore.narrate import headline
-from ..explore.runs import Setup, explore
+from ..explore.runs import TRACE_FILE, Setup, explore
 from ..explore.space import DEPTH
 from ..results import RunFolder
 from .common import add_experiment_arguments, add_target_argument, count, load_experiment
@@ -91,10 +91,9 @@ def _faults(text: str) -> tuple[str, ...]:
 def main(args: argparse.Namespace) -> int:
     experiment = load_experiment(args)
     name = experiment.experiment.name
-    seed = experiment.experiment.seed if args.seed is None else args.seed
     setup = Setup.build(
         experiment,
-        seed,
+        experiment.experiment.seed,  # --seed, where given, is set on the experiment
         args.faults,
         args.mistakes,
         args.depth,
@@ -131,6 +130,6 @@ def main(args: argparse.Namespace) -> int:
     for line in trace.narration:
         print(f"  {line}")
     print(headline(trace.finding))
-    path = folder.path / "trace.json"
+    path = folder.path / TRACE_FILE
     print(f"trace: {path}  (harness replay {path})")
     return 1

@@ -21,10 +21,11 @@ from .common import (
     in_live_process,
     interrupted,
     load_experiment,
+    port,
     relaunch,
+    scale,
     simulate,
 )
-from .serve import _port, _scale
 
 LIVE_ONLY = ("target", "admin_token", "users_per_operator", "time_scale", "workers", "web")
 
@@ -68,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     live.add_argument(
         "--time-scale",
-        type=_scale,
+        type=scale,
         metavar="X",
         help="simulated seconds per wall second (live.time_scale; with --target: the target's)",
     )
@@ -88,10 +89,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where the master listens for workers (default 127.0.0.1; 0.0.0.0 for others)",
     )
     live.add_argument(
-        "--master-port", type=_port, metavar="P", help="the master's port (default 5557)"
+        "--master-port", type=port, metavar="P", help="the master's port (default 5557)"
     )
     live.add_argument("--web", action="store_true", help="open Locust's web UI for watching")
-    live.add_argument("--web-port", type=_port, default=8089, metavar="P", help="(default 8089)")
+    live.add_argument("--web-port", type=port, default=8089, metavar="P", help="(default 8089)")
     p.set_defaults(handler=main)
 
 

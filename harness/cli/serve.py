@@ -20,7 +20,7 @@ from targets.moderation.store import MemoryStore, SqliteStore, Store, StoreError
 from ..environment import Environment
 from ..errors import BadInput
 from ..experiment import Experiment, from_raw, load
-from .common import add_override_arguments
+from .common import add_override_arguments, port, scale
 
 DEFAULT: dict[str, Any] = {
     "experiment": {
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_override_arguments(p, out=False)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument(
-        "--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)"
+        "--port", type=port, default=8000, help="port (default 8000; 0 picks a free one)"
     )
     p.add_argument(
         "--store",
@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--time-scale",
-        type=_scale,
+        type=scale,
         default=1.0,
         metavar="X",
         help="simulated seconds per wall second (default 1; 600: a wall second is ten "
@@ -175,23 +175,3 @@ def _banner(served: ServedTarget, url: str) -> str:
             "Ctrl-C stops the service.",
         ]
     )
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0 to 65535, got {value}")
-    return value
-
-
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 (manual clock) or more, got {text}")
-    return value

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import in_live_process, relaunch
-from .serve import _port
+from .common import in_live_process, port, relaunch
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--master", required=True, metavar="HOST", help="the master's address")
     p.add_argument(
-        "--master-port", type=_port, default=5557, metavar="P", help="its port (default 5557)"
+        "--master-port", type=port, default=5557, metavar="P", help="its port (default 5557)"
     )
     p.set_defaults(handler=main)
 

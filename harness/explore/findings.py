@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from targets.moderation import AuditEntry
+from targets.moderation import STATUS_AFTER, AuditEntry
 
 PROTECTED_DOWN = "protected_down"
 OWN_SECOND_APPROVER = "own_second_approver"
@@ -33,7 +33,6 @@ KINDS = {
 }
 PRECEDENCE = (DEPARTED_ACTING, OWN_SECOND_APPROVER, REPLAY_COUNTED_TWICE, PROTECTED_DOWN)
 """A broken security rule is the cause when a protected account goes down in the same step."""
-_STATUS = {"suspend": "suspended", "deactivate": "deactivated"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def audit_findings(
                 )
             )
         elif e.event == "applied" and e.account_id in protected:
-            status = _STATUS.get(e.action, e.action)
+            status = STATUS_AFTER.get(e.action, e.action)
             found.append(
                 Finding(
                     PROTECTED_DOWN, step, f"@{handles[e.account_id]} was {status}", e.account_id

@@ -17,11 +17,12 @@ from targets.moderation import (
     PENDING_APPROVAL,
     REJECTED,
     REQUEUED,
+    RESTORE_MONITOR,
+    STATUS_AFTER,
     AuditEntry,
     Outcome,
 )
 from targets.moderation.durations import format_duration
-from targets.moderation.safeguards import DAY
 
 from .behaviour import Conduct
 from .findings import KINDS, Finding
@@ -31,7 +32,6 @@ from .space import SearchSpace
 from .trace import TraceFinding
 
 NOUN = {"suspend": "suspension", "deactivate": "deactivation"}
-DONE = {"suspend": "suspended", "deactivate": "deactivated"}
 DEPENDENCY = {
     "protected_list_outage": ("the protected list service goes down", "the protected list is back"),
     "approval_service_outage": ("the approval service goes down", "the approval service is back"),
@@ -118,7 +118,7 @@ class Narrator:
         handle = "@" + self.space.handle(out.account_id) if out.account_id else "the account"
         if out.status == APPLIED:
             reasons = self._let_through(step, call)
-            return "; ".join([*reasons, f"{handle} is {DONE.get(out.action, out.action)}"])
+            return "; ".join([*reasons, f"{handle} is {STATUS_AFTER.get(out.action, out.action)}"])
         if out.status == ESCALATED:
             return "the protected list sends it to the senior queue"
         if out.status == PENDING_APPROVAL:
@@ -158,7 +158,7 @@ class Narrator:
         if (
             lockout.enabled
             and exit_at is not None
-            and exit_at - step.at <= lockout.days_before_exit * DAY
+            and step.at >= lockout.locks_from(exit_at)
             and "hr_feed_stale" in faults
         ):
             reasons.append(
@@ -178,7 +178,7 @@ class Narrator:
         """What the target's own timers did meanwhile (delayed actions, restores)."""
         said = []
         for e in step.events:
-            if e.actor == "restore_monitor":
+            if e.actor == RESTORE_MONITOR:
                 said.append(f"the restore monitor brings @{self._handle(e)} back")
             elif e.event == "cancelled" and e.actor == "delay_monitor":
                 said.append(f"the delay monitor cancels the {NOUN[e.action]} of @{self._handle(e)}")

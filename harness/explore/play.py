@@ -224,9 +224,12 @@ class _Run:
 
     def _check(self, step: Step) -> None:
         step.events = self._new_events()
-        protected = frozenset(self.player.space.accounts)
         step.findings += audit_findings(
-            step.events, self.index, protected, self.requesters, self.player.handles
+            step.events,
+            self.index,
+            self.player.space.protected,
+            self.requesters,
+            self.player.handles,
         )
         if isinstance(step.move, Retry) and step.calls and step.calls[0].error is None:
             again, first = step.calls[0], self.last

@@ -100,9 +100,10 @@ def _minimal(player: Player, moves: list[Move]) -> Attempt:
     are tried until none finds a way past: consecutive waits merged, one move dropped, or
     one move made by another operator (or with another fault) and another dropped."""
     attempt = player.play(moves)
-    pruned = player.play(attempt.taken)
-    if pruned.finding is not None:
-        attempt = pruned
+    if len(attempt.taken) < len(attempt.moves):  # the target is deterministic: replay only
+        pruned = player.play(attempt.taken)  # what differs
+        if pruned.finding is not None:
+            attempt = pruned
     while True:
         for option in _shorter(attempt.moves, player.space.operators, player.space.faults):
             trial = player.play(option)
@@ -116,7 +117,9 @@ def _minimal(player: Player, moves: list[Move]) -> Attempt:
 def _shorter(
     moves: list[Move], operators: tuple[str, ...], faults: tuple[str, ...]
 ) -> Iterator[list[Move]]:
-    yield _merge_waits(moves)
+    merged = _merge_waits(moves)
+    if len(merged) < len(moves):
+        yield merged
     for i in range(len(moves)):
         yield moves[:i] + moves[i + 1 :]
     for i, move in enumerate(moves):

@@ -10,6 +10,7 @@ search asks whether any timing of any dependency failure opens a way past.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from typing import Any
 from hypothesis import strategies as st
 
 from targets.moderation import TARGET_FAULTS, format_duration
-from targets.moderation.safeguards import DAY
 
 from ..environment import Environment
 from ..errors import BadInput
@@ -56,13 +56,20 @@ class SearchSpace:
             )
         return cls(env, accounts, faults, mistakes, depth)
 
-    @property
+    # derived once: asked for on every move generated and checked
+
+    @functools.cached_property
     def operators(self) -> tuple[str, ...]:
         return tuple(spec.id for spec in self.env.roster)
 
-    @property
+    @functools.cached_property
     def compromised(self) -> tuple[str, ...]:
         return tuple(spec.id for spec in self.env.roster if isinstance(spec.entry, Compromised))
+
+    @functools.cached_property
+    def protected(self) -> frozenset[int]:
+        """The accounts the moves aim at, for membership tests."""
+        return frozenset(self.accounts)
 
     @property
     def requester_names_second(self) -> bool:
@@ -86,7 +93,7 @@ class SearchSpace:
             if isinstance(spec.entry, DepartingInsider):
                 moments.add(exit_at - spec.entry.hazard_window)
             if lockout.enabled:
-                moments.add(exit_at - lockout.days_before_exit * DAY)
+                moments.add(lockout.locks_from(exit_at))
         minutes = {math.ceil(m / 60) for m in moments}  # the first whole minute at or after
         return tuple(sorted(m for m in minutes if 1 <= m <= self.shift_minutes))
 

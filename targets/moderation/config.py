@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .durations import Duration
+from .durations import DAY, Duration
 
 FailMode = Literal["open", "closed"]
 Probability = Field(ge=0.0, le=1.0)
@@ -43,6 +43,11 @@ class LeaverLockoutConfig(Settings):
     days_before_exit: float = Field(1.0, ge=0)
     # while the HR feed is stale: open = nobody counts as leaving, closed = anybody might be
     fail: FailMode = "open"
+
+    def locks_from(self, exit_at: float) -> float:
+        """When an operator leaving at `exit_at` loses destructive permissions (a fresh HR
+        feed assumed)."""
+        return exit_at - self.days_before_exit * DAY
 
 
 class RateLimitConfig(Settings):

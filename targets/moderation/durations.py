@@ -7,7 +7,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
-_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+DAY = 86400.0
+_UNITS = {"d": DAY, "h": 3600.0, "m": 60.0, "s": 1.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?[dhms])+$")
 DURATION_HELP = "a duration such as '90s', '11m', '8h', '2d' or '1h30m'"

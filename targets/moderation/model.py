@@ -16,7 +16,9 @@ ACTIONS: tuple[str, ...] = Action.__args__
 DECISIONS: tuple[str, ...] = Decision.__args__
 ROLES: tuple[str, ...] = Role.__args__
 ACTIVE = "active"
-DOWN_STATUSES = frozenset({"suspended", "deactivated"})
+STATUS_AFTER: dict[str, str] = {"suspend": "suspended", "deactivate": "deactivated"}
+"""The account status each destructive action leaves."""
+DOWN_STATUSES = frozenset(STATUS_AFTER.values())
 
 # Outcome statuses: what an operator call (or a timer) did.
 APPLIED = "applied"  # the action took effect

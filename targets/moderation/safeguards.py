@@ -13,8 +13,6 @@ from collections import deque
 from .config import SafeguardsConfig
 from .model import AccountProfile, OperatorRecord
 
-DAY = 86400.0
-
 LEAVER_LOCKOUT = "leaver_lockout"
 ANOMALY_DETECTION = "anomaly_detection"
 RATE_LIMIT = "rate_limit"
@@ -54,7 +52,7 @@ class Safeguards:
             return False
         if "hr_feed_stale" in self.faults:
             return cfg.fail == "closed"
-        return op.exit_at is not None and op.exit_at - now <= cfg.days_before_exit * DAY
+        return op.exit_at is not None and now >= cfg.locks_from(op.exit_at)
 
     def note_decision(self, op_id: str, now: float, approved: bool) -> None:
         """Anomaly detection's bookkeeping: lock an operator whose approval rate jumps."""

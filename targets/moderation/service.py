@@ -40,6 +40,7 @@ from .model import (
     REJECTED,
     REQUEUED,
     RESTORED,
+    STATUS_AFTER,
     AccountProfile,
     AccountView,
     AuditEntry,
@@ -493,7 +494,7 @@ class ModerationService:
 
     def _apply(self, pending: PendingAction, actor: str, now: float) -> Outcome:
         account_id = pending.account_id
-        self._status[account_id] = "suspended" if pending.action == "suspend" else "deactivated"
+        self._status[account_id] = STATUS_AFTER[pending.action]
         pending.state = APPLIED
         report = self._reports.get(pending.report_id) if pending.report_id else None
         if report is not None:
