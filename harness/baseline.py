@@ -14,8 +14,6 @@ so the chance of any false alarm stays at the chosen level.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 from .errors import BadInput
 from .experiment import Experiment, load
+from .results import RunFolder
 from .stats import compare_paired, compare_proportions, design_effect, holm
 
 Row = Mapping[str, float]
@@ -132,12 +131,13 @@ def load_baseline(path: str | Path, experiment: Experiment) -> Baseline:
     for name in ("experiment.toml", "summary.json", "replications.csv"):
         if not (folder / name).is_file():
             raise BadInput(f"{where}: not a run folder (it has no {name})")
+    run = RunFolder(folder)
     try:
         theirs = load(folder / "experiment.toml")
     except BadInput as exc:
         raise BadInput(f"{where}: its experiment does not load ({exc})") from None
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary = run.read_json("summary.json")
     except (ValueError, OSError) as exc:
         raise BadInput(f"{where}: summary.json is unreadable ({exc})") from None
     status = summary.get("status") if isinstance(summary, dict) else None
@@ -146,7 +146,7 @@ def load_baseline(path: str | Path, experiment: Experiment) -> Baseline:
     difference = scenario_difference(theirs, experiment)
     if difference:
         raise BadInput(f"{where}: a run of another experiment: {difference}")
-    return Baseline(folder, _read_rows(folder / "replications.csv", where))
+    return Baseline(folder, _read_rows(run, where))
 
 
 def scenario_difference(theirs: Experiment, ours: Experiment) -> str | None:
@@ -183,17 +183,16 @@ def _first_difference(a: Any, b: Any, path: str) -> str | None:
     return None if a == b else f"{path} is {a!r} there, {b!r} here"
 
 
-def _read_rows(path: Path, where: str) -> dict[int, Row]:
+def _read_rows(folder: RunFolder, where: str) -> dict[int, Row]:
     rows: dict[int, Row] = {}
-    with path.open(newline="", encoding="utf-8") as table:
-        for line, record in enumerate(csv.DictReader(table), start=2):
-            try:
-                rows[int(record["replication"])] = {
-                    column: float(record[column])
-                    for column in ("slips", "trials", "exposure_minutes_total")
-                }
-            except (KeyError, TypeError, ValueError):
-                raise BadInput(
-                    f"{where}: replications.csv line {line} is not a replication row"
-                ) from None
+    for line, record in enumerate(folder.read_table("replications.csv"), start=2):
+        try:
+            rows[int(record["replication"])] = {
+                column: float(record[column])
+                for column in ("slips", "trials", "exposure_minutes_total")
+            }
+        except (KeyError, TypeError, ValueError):
+            raise BadInput(
+                f"{where}: replications.csv line {line} is not a replication row"
+            ) from None
     return rows

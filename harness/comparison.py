@@ -127,7 +127,8 @@ def check_comparable(runs: list[RunData]) -> None:
             if theirs != ours:
                 shown = f"{ours!r} here, {theirs!r} in {first.path}"
                 if isinstance(ours, dict) and isinstance(theirs, dict):
-                    key = next(k for k in {*ours, *theirs} if ours.get(k) != theirs.get(k))
+                    keys = [*ours, *(k for k in theirs if k not in ours)]  # in file order
+                    key = next(k for k in keys if ours.get(k) != theirs.get(k))
                     what = f"{what}.{key}"
                     shown = f"{ours.get(key)!r} here, {theirs.get(key)!r} in {first.path}"
                 raise BadInput(

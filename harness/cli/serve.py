@@ -155,7 +155,7 @@ def _url(sock: socket.socket) -> str:
 
 
 def _banner(served: ServedTarget, url: str) -> str:
-    scale = served.clock_state()["scale"]
+    scale = served.scale
     clock = (
         "manual (moves only through POST /admin/clock)"
         if served.manual

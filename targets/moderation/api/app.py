@@ -308,7 +308,7 @@ def create_app(served: ServedTarget) -> FastAPI:
 def _clock(served: ServedTarget) -> dict:
     return {
         "now": served.clock.now(),
-        "scale": served.clock_state()["scale"],
+        "scale": served.scale,
         "manual": served.manual,
         "next_due": served.call(Core.next_due),
     }

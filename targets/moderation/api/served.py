@@ -141,10 +141,9 @@ class ServedTarget:
                 return MAX_TICK
             self.service.run_due()
             due = self.service.next_due()
-            scale = getattr(self.clock, "scale", 0.0)
-            if due is None or not scale:
+            if due is None or not self.scale:
                 return MAX_TICK
-            return min(MAX_TICK, max(0.001, (due - self.clock.now()) / scale))
+            return min(MAX_TICK, max(0.001, (due - self.clock.now()) / self.scale))
 
     # --- admin -----------------------------------------------------------------------------
 
@@ -158,7 +157,7 @@ class ServedTarget:
             if not self.manual:
                 raise Conflict(
                     "the clock runs by itself (time scale "
-                    f"{self.clock_state()['scale']:g}); it can be moved only in manual-clock "
+                    f"{self.scale:g}); it can be moved only in manual-clock "
                     "mode (--time-scale 0)"
                 )
             now = self.clock.now()
@@ -174,11 +173,15 @@ class ServedTarget:
         with self.lock:
             if seed is not None:
                 self.spec = self.spec.with_seed(seed)
-            scale = self.clock_state()["scale"]
-            self.clock = _fresh_clock(scale)
+            self.clock = _fresh_clock(self.scale)
             self.chaos.clear()
             self._save_fresh()
             self.service = self.spec.build(self.clock, self.store.journal)
+
+    @property
+    def scale(self) -> float:
+        """Simulated seconds per wall second; 0 for a manual clock."""
+        return self.clock.scale if isinstance(self.clock, ScaledClock) else 0.0
 
     def clock_state(self) -> dict[str, float]:
         clock = self.clock
