@@ -478,13 +478,18 @@ def check_key(raw: dict[str, Any], dotted: str, where: str) -> None:
 _ABSENT = object()
 
 
+def keys_overlap(a: str, b: str) -> bool:
+    """Whether dotted keys `a` and `b` are the same key or one lies inside the other."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
 def _blame(source: str, overrides: typing.Sequence[str]) -> typing.Callable[[str], str]:
     """Name the --set override when the faulty key came from one, else the file."""
     keys = [item.partition("=")[0].strip() for item in overrides]
 
     def where(loc: str) -> str:
         for key, item in zip(keys, overrides, strict=True):
-            if loc and (loc == key or loc.startswith(key + ".") or key.startswith(loc + ".")):
+            if loc and keys_overlap(loc, key):
                 return f"{source}: --set {item}"
         return source
 

@@ -38,6 +38,7 @@ from .experiment import (
     Experiment,
     apply_override,
     check_key,
+    keys_overlap,
     read_toml,
     set_key,
     suggest,
@@ -88,7 +89,7 @@ def load_comparison(path: str | Path, overrides: typing.Sequence[str] = ()) -> C
     for item in overrides:
         key = item.partition("=")[0].strip()
         for other in varied:
-            if _overlap(key, other):
+            if keys_overlap(key, other):
                 raise BadInput(
                     f"{source}: --set {item}: {other!r} differs between configurations; "
                     "set it in the [matrix] or [[configurations]] instead"
@@ -105,10 +106,6 @@ def load_comparison(path: str | Path, overrides: typing.Sequence[str] = ()) -> C
     configurations = tuple(_build(raw, name, values, source, overrides) for name, values in plans)
     baseline = _baseline(tables.get("compare", {}), names, source)
     return Comparison(source, configurations, baseline)
-
-
-def _overlap(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
 def _check_shared(key: str, where: str) -> None:
