@@ -102,7 +102,7 @@ def compare_folders(runs: list[RunData], folder: RunFolder) -> dict:
         status="completed",
     )
     folder.write_json("manifest.json", about)
-    return report_comparison(folder)
+    return _report(folder, about, runs, [], png=False)
 
 
 def _locate(path: Path, root: Path) -> str:
@@ -127,6 +127,13 @@ def report_comparison(folder: RunFolder, png: bool = False) -> dict:
     if not runs:
         raise BadInput(f"{folder.path}: no configuration finished, so there is nothing to report")
     check_comparable(runs)
+    return _report(folder, about, runs, not_run, png)
+
+
+def _report(
+    folder: RunFolder, about: dict, runs: list[RunData], not_run: list[str], png: bool
+) -> dict:
+    """The comparison of `runs` (already known to compare) as the folder's files."""
     names = [run.name for run in runs]
     baseline = names.index(about["baseline"]) if about["baseline"] in names else None
     complete = not not_run and all(run.summary["status"] == "completed" for run in runs)

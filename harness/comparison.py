@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,7 @@ def name_runs(paths: list[Path]) -> list[RunData]:
     a name, by folder instead."""
     runs = [read_run(p) for p in paths]
     names = [r.name for r in runs]
-    return [read_run(r.path, name=r.path.name) if names.count(r.name) > 1 else r for r in runs]
+    return [replace(r, name=r.path.name) if names.count(r.name) > 1 else r for r in runs]
 
 
 # --- the comparison ----------------------------------------------------------------------
