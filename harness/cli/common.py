@@ -111,11 +111,16 @@ def add_target_argument(
     )
 
 
-def load_experiment(args: argparse.Namespace, extra: Sequence[str] = ()) -> Experiment:
-    """The experiment file with --set overrides, and --replications/--seed where given."""
+def load_experiment(
+    args: argparse.Namespace,
+    extra: Sequence[str] = (),
+    replications_key: str = "experiment.replications",
+) -> Experiment:
+    """The experiment file with --set overrides, then `extra` ones, and --replications
+    (as `replications_key`) and --seed where given."""
     overrides = [*args.overrides, *extra]
     if getattr(args, "replications", None) is not None:
-        overrides.append(f"experiment.replications={args.replications}")
+        overrides.append(f"{replications_key}={args.replications}")
     if getattr(args, "seed", None) is not None:
         overrides.append(f"experiment.seed={args.seed}")
     return load(args.experiment, overrides)

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from ..console import print_gates, print_summary
 from ..errors import BadInput
-from ..experiment import Experiment, load
+from ..experiment import Experiment
 from ..results import RunFolder
 from ..run import run_sim
 from .common import (
@@ -163,15 +163,9 @@ def report(args: argparse.Namespace, summary: dict, folder: RunFolder, out, err)
 
 def load_live_experiment(args: argparse.Namespace) -> Experiment:
     """The experiment with --set, --seed and the live options as [live] overrides."""
-    extra = {
-        "live.replications": args.replications,
-        "live.time_scale": args.time_scale,
-        "live.users_per_operator": args.users_per_operator,
-    }
-    overrides = [*args.overrides, *(f"{k}={v!r}" for k, v in extra.items() if v is not None)]
-    if args.seed is not None:
-        overrides.append(f"experiment.seed={args.seed}")
-    return load(args.experiment, overrides)
+    extra = {"live.time_scale": args.time_scale, "live.users_per_operator": args.users_per_operator}
+    given = [f"{k}={v!r}" for k, v in extra.items() if v is not None]
+    return load_experiment(args, given, replications_key="live.replications")
 
 
 def redacted(argv: list[str]) -> list[str]:
