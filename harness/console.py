@@ -12,6 +12,7 @@ from targets.moderation import format_duration
 
 from .comparison import verdict_key
 from .stats import format_rate, percent
+from .summary import window_rates
 
 if TYPE_CHECKING:
     from .check import CheckResult
@@ -77,17 +78,15 @@ def summary_table(summary: dict) -> Table:
 def fault_windows(summary: dict) -> list[tuple[str, dict]]:
     """(label, slip-through) inside each fault's window and while no fault was active, for
     a summary that has them (the rows under slip-through in the terminal)."""
-    faults = [f for f in summary.get("faults", []) if "protected_slip_through" in f]
-    if not faults:
-        return []
-    rows = [
+    return [
         (
-            f"  {f['kind']} {format_duration(f['start'])}-{format_duration(f['end'])}",
-            f["protected_slip_through"],
+            "  no fault active"
+            if f is None
+            else f"  {f['kind']} {format_duration(f['start'])}-{format_duration(f['end'])}",
+            slip,
         )
-        for f in faults
+        for f, slip in window_rates(summary)
     ]
-    return [*rows, ("  no fault active", summary["outside_faults"]["protected_slip_through"])]
 
 
 def print_summary(summary: dict, console: Console) -> None:

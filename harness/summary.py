@@ -66,6 +66,20 @@ def slip_through(pairs: Sequence[tuple[int, int]]) -> dict:
     }
 
 
+def window_rates(recorded: dict) -> list[tuple[dict | None, dict]]:
+    """Slip-through inside each fault's window, as (fault, rate), then while no fault was
+    active, as (None, rate), from a summary or comparison entry that records them; empty
+    when it does not."""
+    windows: list[tuple[dict | None, dict]] = [
+        (f, slip)
+        for f in recorded.get("faults", [])
+        if (slip := f.get("protected_slip_through")) is not None
+    ]
+    if windows and recorded.get("outside_faults"):
+        windows.append((None, recorded["outside_faults"]["protected_slip_through"]))
+    return windows
+
+
 def fault_windows(experiment: Experiment, results: Sequence[ReplicationMetrics]) -> tuple:
     """Each fault's schedule with the slip-through of the protected trials decided while it
     was active, and the slip-through while no fault was."""

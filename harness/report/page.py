@@ -12,6 +12,7 @@ from targets.moderation import format_duration
 from ..comparison import COSTS, TRADEOFFS, RunData, point_value, verdict_key
 from ..experiment import ExperimentInfo
 from ..stats import format_rate, percent
+from ..summary import window_rates
 from . import charts
 
 COST_TITLES = {
@@ -295,14 +296,12 @@ def _fault_windows(comparison: dict) -> str:
     """Slip-through while each fault was active and while none was (runs that record it)."""
     rows = []
     for i, e in enumerate(comparison["configurations"]):
-        windows = [
-            (f"{f['kind']} ({format_duration(f['start'])} to {format_duration(f['end'])})", slip)
-            for f in e["faults"]
-            if (slip := f.get("protected_slip_through")) is not None
-        ]
-        if windows and e.get("outside_faults"):
-            windows.append(("no fault active", e["outside_faults"]["protected_slip_through"]))
-        for label, slip in windows:
+        for f, slip in window_rates(e):
+            label = (
+                "no fault active"
+                if f is None
+                else f"{f['kind']} ({format_duration(f['start'])} to {format_duration(f['end'])})"
+            )
             rows.append(
                 "<tr>"
                 + _name(i, e)
