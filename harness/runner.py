@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import os
 import signal
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from .checker import ReplicationMetrics, check
 from .drivers.sim import simulate
 from .environment import Environment
+from .interrupts import stop_requests
 
 Completed = list[tuple[int, ReplicationMetrics, list | None]]
 """(replication index, its metrics, its history ops when kept) for a finished chunk."""
@@ -84,27 +84,6 @@ def _worker_chunk(indices: Sequence[int], keep: int) -> Completed:
 
 
 POLL_SECONDS = 0.2
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-@contextmanager
-def stop_requests() -> Iterator[threading.Event]:
-    """While worker processes run, Ctrl-C and SIGTERM only set a flag the caller polls.
-
-    Raising KeyboardInterrupt asynchronously can land inside concurrent.futures while it
-    holds a future's lock; its manager thread then waits for that lock forever and the run
-    hangs. Off the main thread signals cannot be caught, so the flag is never set there.
-    """
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def default_jobs() -> int:

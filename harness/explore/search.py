@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from hypothesis import Phase, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample
 
+from ..interrupts import stop_requests
 from .moves import Approve, Fault, Move, SecondApprove, Wait
 from .play import Attempt, Player
 
@@ -50,6 +51,8 @@ def search(
     strategy = player.space.sequences()
 
     def condition(moves: list[Move]) -> bool:
+        if stopping.is_set():
+            raise KeyboardInterrupt  # here, between sequences, where Hypothesis passes it on
         attempt = player.play(moves)
         if result.first_length:  # shrinking a finding
             result.shrink_plays += 1
@@ -60,32 +63,33 @@ def search(
                 result.first_length = len(attempt.taken)
         return attempt.finding is not None
 
-    try:
-        round_ = 0
-        while result.attempt is None:
-            if budget is not None:
-                size = min(ROUND, budget - result.sequences)
-                if size <= 0:
+    with stop_requests() as stopping:  # set by Ctrl-C or SIGTERM
+        try:
+            round_ = 0
+            while result.attempt is None:
+                if budget is not None:
+                    size = min(ROUND, budget - result.sequences)
+                    if size <= 0:
+                        break
+                elif round_ and time.perf_counter() - started >= seconds:
                     break
-            elif round_ and time.perf_counter() - started >= seconds:
-                break
-            else:
-                size = ROUND
-            config = settings(
-                max_examples=size,
-                database=None,
-                deadline=None,
-                phases=(Phase.generate, Phase.shrink),
-                verbosity=Verbosity.quiet,
-            )
-            try:
-                found = find(strategy, condition, settings=config, random=_round(seed, round_))
-            except NoSuchExample:
-                round_ += 1
-                continue
-            result.attempt = _minimal(player, found)
-    except KeyboardInterrupt:
-        result.interrupted = True
+                else:
+                    size = ROUND
+                config = settings(
+                    max_examples=size,
+                    database=None,
+                    deadline=None,
+                    phases=(Phase.generate, Phase.shrink),
+                    verbosity=Verbosity.quiet,
+                )
+                try:
+                    found = find(strategy, condition, settings=config, random=_round(seed, round_))
+                except NoSuchExample:
+                    round_ += 1
+                    continue
+                result.attempt = _minimal(player, found)
+        except KeyboardInterrupt:
+            result.interrupted = True
     result.seconds = time.perf_counter() - started
     return result
 
