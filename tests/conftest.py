@@ -48,11 +48,16 @@ def small(**overrides: Any) -> Experiment:
 
 
 def interrupt_once_written(
-    args: list[str], table: Path, rows: int = 5, signals: Sequence[int] = (signal.SIGINT,)
-) -> tuple[int, str]:
+    args: list[str],
+    table: Path,
+    rows: int = 5,
+    signals: Sequence[int] = (signal.SIGINT,),
+    after: float = 0.0,
+) -> tuple[int, str, str]:
     """Start `python -m harness ARGS`, send `signals` (Ctrl-C by default) a moment apart
-    once `table` has `rows` lines, and return the exit code and what it printed on stderr.
-    A process that does not stop within a minute is killed and the test fails."""
+    `after` seconds once `table` has `rows` lines, and return the exit code and what it
+    printed on stdout and stderr. A process that does not stop within a minute is killed
+    (with its process group) and the test fails."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", *args],
         cwd=ROOT,
@@ -67,15 +72,16 @@ def interrupt_once_written(
             not table.exists() or len(table.read_text().splitlines()) < rows
         ):
             time.sleep(0.1)
+        time.sleep(after)
         for sig in signals:
             proc.send_signal(sig)
             time.sleep(0.05)
-        _, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    return proc.returncode, err
+    return proc.returncode, out, err
 
 
 @pytest.fixture

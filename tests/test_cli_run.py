@@ -242,7 +242,7 @@ def test_failed_gate_exits_1_and_passing_gate_exits_0(tmp_path, capsys, write_ex
 def test_interrupted_run_leaves_a_readable_partial_result(tmp_path, write_experiment, signals):
     path = write_experiment(small_raw(experiment__replications=100000))
     out = tmp_path / "run"
-    code, err = interrupt_once_written(
+    code, _, err = interrupt_once_written(
         ["run", str(path), "--out", str(out), "--jobs", "2"],
         out / "replications.csv",
         signals=signals,

@@ -382,7 +382,7 @@ def test_interrupted_comparison_leaves_a_readable_partial_result(tmp_path, write
     path = write_experiment(comparison_raw(replications=100000))
     out = tmp_path / "cmp"
     table = out / "configurations" / "01-two_person_rule.enabled-false" / "replications.csv"
-    code, err = interrupt_once_written(
+    code, _, err = interrupt_once_written(
         ["compare", str(path), "--out", str(out), "--jobs", "2"], table
     )
     assert code == 130, err

@@ -6,14 +6,11 @@ from __future__ import annotations
 import copy
 import json
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXPERIMENTS, ROOT
+from conftest import EXPERIMENTS, interrupt_once_written
 
 from harness.cli import main
 from harness.environment import Environment
@@ -314,21 +311,14 @@ def test_an_interrupted_search_says_how_far_it_got(tmp_path, after):
     KeyboardInterrupt raised there used to be dropped, and the search went on)."""
     path = write(tmp_path, experiment([TEAM["reviewers"], TEAM["senior"]], {}))
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "harness", "explore", str(path), "--mistakes", "0"]
-    proc = subprocess.Popen(
-        [*command, "--budget", "1000000", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    code, printed, err = interrupt_once_written(
+        ["explore", str(path), "--mistakes", "0", "--budget", "1000000", "--out", str(out)],
+        out / "manifest.json",
+        rows=1,
+        signals=(signal.SIGTERM,),
+        after=after,
     )
-    deadline = time.time() + 60
-    while time.time() < deadline and not (out / "manifest.json").exists():
-        time.sleep(0.1)
-    time.sleep(after)
-    proc.send_signal(signal.SIGTERM)
-    printed, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 130, printed
+    assert code == 130, err
     assert "interrupted after" in printed
     summary = json.loads((out / "explore.json").read_text())
     assert summary["status"] == "interrupted"

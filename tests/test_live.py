@@ -257,7 +257,7 @@ def assert_refused(path: Path, url: str, message: str, tmp_path: Path, token: st
 def test_ctrl_c_keeps_what_was_measured_and_stops_the_target(tmp_path, write_experiment):
     raw = {**SMALL_LIVE, "live": {"replications": 30, "time_scale": 1800}}
     out = tmp_path / "run"
-    code, err = interrupt_once_written(
+    code, _, err = interrupt_once_written(
         ["run", str(write_experiment(raw)), "--mode", "live", "--out", str(out)],
         out / "replications.csv",
         rows=2,
