@@ -1,0 +1,56 @@
+"""Golden outputs: every shipped experiment, same seed, gives the same summary bit for bit.
+
+A refactoring must leave these files alone. A change that alters the model on purpose
+regenerates them (`HARNESS_REGENERATE_GOLDEN=1 python -m pytest tests/test_golden.py`) and
+says why in its commit message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXPERIMENTS, ROOT
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+REPLICATIONS = "12"
+COMPARISONS = {"safeguard-matrix"}
+SHIPPED = sorted(p.stem for p in EXPERIMENTS.glob("*.toml"))
+
+
+def _harness(*args: str) -> None:
+    """Run the CLI; a failed gate (exit 1) still writes the summary this test reads."""
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode in (0, 1), done.stderr
+
+
+def _summaries(name: str, out: Path) -> dict[str, dict]:
+    """Every summary.json the experiment's run writes, by configuration (or 'run')."""
+    path = str(EXPERIMENTS / f"{name}.toml")
+    if name in COMPARISONS:
+        _harness("compare", path, "--replications", REPLICATIONS, "--jobs", "1", "--out", str(out))
+        return {
+            p.parent.name: json.loads(p.read_text())
+            for p in sorted((out / "configurations").glob("*/summary.json"))
+        }
+    _harness("run", path, "--replications", REPLICATIONS, "--jobs", "1", "--out", str(out))
+    return {"run": json.loads((out / "summary.json").read_text())}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_experiment_gives_its_golden_summary(name: str, tmp_path: Path) -> None:
+    got = _summaries(name, tmp_path / "out")
+    golden = GOLDEN / f"{name}.json"
+    if os.environ.get("HARNESS_REGENERATE_GOLDEN") == "1":
+        golden.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+    assert got == json.loads(golden.read_text())
+
+
+def test_every_shipped_experiment_has_a_golden_file() -> None:
+    assert sorted(p.stem for p in GOLDEN.glob("*.json")) == SHIPPED
