@@ -125,6 +125,36 @@ def test_a_pending_action_is_approved_once_and_only_by_its_assigned_approver():
         assert events(api).count("applied") == 1
 
 
+def test_asking_again_while_an_action_waits_is_a_409_not_a_new_approver():
+    """Deciding the report again or repeating the direct action, twelve times: one pending
+    action, one approver, and a 409 naming it for every repeat."""
+    with client_for(served(tiny_spec(two_person_rule={"enabled": True}))) as api:
+        report = file_and_claim(api, R1, 1)
+        decision = {"decision": "approve", "action": "deactivate"}
+        first = api.post(f"/reports/{report}/decision", json=decision, headers=bearer(R1))
+        pending = first.json()
+        repeats = [
+            api.post(f"/reports/{report}/decision", json=decision, headers=bearer(R1))
+            for _ in range(6)
+        ] + [
+            api.post("/accounts/1/action", json={"action": "deactivate"}, headers=bearer(S1))
+            for _ in range(6)
+        ]
+        assert {r.status_code for r in repeats} == {409}
+        named = f"pending action {pending['pending_id']}"
+        assert all(named in r.json()["message"] for r in repeats)
+        assert events(api).count("approval_requested") == 1
+
+
+def test_a_leaver_locked_operator_cannot_restore_through_the_api():
+    spec = tiny_spec(leaver_lockout={"enabled": True, "days_before_exit": 1})
+    with client_for(served(spec)) as api:
+        api.post("/accounts/3/action", json={"action": "suspend"}, headers=bearer(R1))
+        answer = api.post("/accounts/3/restore", headers=bearer(R3)).json()
+        assert (answer["status"], answer["safeguard"]) == ("blocked", "leaver_lockout")
+        assert api.get("/accounts/3").json()["status"] == "suspended"
+
+
 def test_only_seniors_cancel_and_cancelled_actions_never_apply():
     spec = tiny_spec(delayed_action={"enabled": True, "min_followers": 1000, "delay": "30m"})
     with client_for(served(spec)) as api:

@@ -286,3 +286,106 @@ def test_journal_replay_reaches_the_same_state():
     fresh.run_due()
     assert fresh.audit() == svc.audit()
     assert [fresh.account(a) for a in (1, 2, 3)] == [svc.account(a) for a in (1, 2, 3)]
+
+
+# --- asking again while an action is pending ----------------------------------------------
+
+
+def test_a_second_request_on_an_account_with_an_action_pending_is_a_conflict():
+    """Asking again, by decision or direct action, by the requester or anyone else, while
+    the first waits for its second approver or its delay: refused, nothing changes."""
+    clock = ManualClock()
+    svc = service(clock, two_person_rule={"enabled": True})
+    first = approve(svc, "tok-r1", 1)
+    assert first.status == "pending_approval"
+    audit = len(svc.audit())
+    with pytest.raises(Conflict, match=f"pending action {first.pending_id}"):
+        svc.decide("tok-r1", first.report_id, "approve", "deactivate")
+    for token in ("tok-r1", "tok-s1"):
+        with pytest.raises(Conflict, match="already has a destructive action pending"):
+            svc.direct_action(token, 1, "suspend")
+    assert len(svc.audit()) == audit
+    assert svc.direct_action("tok-r1", 3, "suspend").status == "applied"  # other accounts
+    delayed = service(clock, delayed_action={"enabled": True})
+    assert delayed.direct_action("tok-r1", 1, "deactivate").status == "delayed"
+    with pytest.raises(Conflict, match="waiting for its delay"):
+        delayed.direct_action("tok-r2", 1, "deactivate")
+
+
+def test_a_report_takes_effect_once_and_the_account_is_free_again_after():
+    svc = service(two_person_rule={"enabled": True})
+    first = approve(svc, "tok-r1", 1)
+    svc.second_approve(f"tok-{first.approver}", first.pending_id, False)  # rejected
+    with pytest.raises(Conflict, match="already decided"):
+        svc.decide("tok-r1", first.report_id, "approve", "deactivate")
+    again = svc.direct_action("tok-r1", 1, "deactivate")
+    assert again.status == "pending_approval"
+    assert svc.second_approve(f"tok-{again.approver}", again.pending_id, True).status == "applied"
+    applied = [e.report_id for e in svc.audit() if e.event == "applied"]
+    assert applied == [None]
+
+
+def test_asking_again_gets_the_same_system_chosen_approver():
+    """A requester whose approver said no, asking again for the same account, meets the same
+    approver: asking again is no way to shop for a lenient one. Only an approver who has
+    left is replaced."""
+    clock = ManualClock()
+    svc = service(clock, two_person_rule={"enabled": True})
+    drawn = set()
+    for _ in range(12):
+        out = svc.direct_action("tok-s1", 1, "deactivate")
+        drawn.add(out.approver)
+        svc.second_approve(f"tok-{out.approver}", out.pending_id, False)
+    assert len(drawn) == 1
+
+
+def test_an_approver_who_has_left_is_replaced():
+    config = SafeguardsConfig.model_validate({"two_person_rule": {"enabled": True}})
+    team = [OPERATORS[0], OPERATORS[1], OPERATORS[2]]  # r1 asks; r2 or r3 (leaves at 1h)
+    for seed in range(50):
+        clock = ManualClock()
+        svc = ModerationService(ACCOUNTS, team, clock=clock, safeguards=config, seed=seed)
+        first = svc.direct_action("tok-r1", 1, "deactivate")
+        if first.approver == "r3":
+            break
+    svc.second_approve("tok-r3", first.pending_id, False)
+    clock.set(3600.0)
+    assert svc.direct_action("tok-r1", 1, "deactivate").approver == "r2"
+
+
+def test_switched_off_the_guard_lets_a_requester_redraw_its_approver(monkeypatch):
+    """What the guard prevents (and what the search finds without it): twelve requests, a
+    pending action each, several approvers."""
+    monkeypatch.setattr(ModerationService, "guard_repeats", False)
+    svc = service(two_person_rule={"enabled": True})
+    outs = [svc.direct_action("tok-s1", 1, "deactivate") for _ in range(12)]
+    assert len({o.pending_id for o in outs}) == 12
+    assert len({o.approver for o in outs}) > 1
+
+
+# --- restores --------------------------------------------------------------------------------
+
+
+def test_a_leaver_locked_operator_cannot_restore():
+    svc = service(leaver_lockout={"enabled": True, "days_before_exit": 1})
+    svc.direct_action("tok-r1", 3, "suspend")
+    out = svc.restore("tok-r3", 3)
+    assert (out.status, out.action, out.safeguard) == ("blocked", "restore", "leaver_lockout")
+    assert svc.account(3).status == "suspended"
+    assert svc.audit()[-1][2:4] == ("r3", "blocked")
+    assert svc.restore("tok-r1", 3).status == "restored"
+    assert svc.account(3).status == "active"
+
+
+def test_restores_count_against_the_rate_limit_but_the_restore_monitor_does_not():
+    clock = ManualClock()
+    svc = service(clock, rate_limit={"enabled": True, "max_actions": 2, "window": "1h"})
+    assert svc.direct_action("tok-r1", 3, "suspend").status == "applied"
+    assert svc.restore("tok-r1", 3).status == "restored"
+    out = svc.restore("tok-r1", 3)
+    assert (out.status, out.safeguard) == ("blocked", "rate_limit")
+    assert svc.direct_action("tok-r2", 1, "deactivate").status == "applied"
+    assert svc.direct_action("tok-r2", 2, "deactivate").status == "applied"
+    clock.set(660.0)
+    (restored,) = svc.run_due()  # r2 is at its limit; the monitor restores all the same
+    assert (restored.status, restored.account_id) == ("restored", 1)

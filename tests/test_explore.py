@@ -165,6 +165,29 @@ def test_a_compromised_senior_needs_only_one_slip_past_a_two_person_rule():
     assert explore(blocked, mistakes=1)[1].attempt is None
 
 
+def test_asking_again_for_another_approver_is_found_only_without_the_guard(
+    tmp_path, capsys, monkeypatch
+):
+    """An attacker with a senior's credentials, under a two-person rule whose approver the
+    system draws, asks again while its action waits. Without the target's guard each
+    request draws a fresh approver (a way to shop for a lenient one); with it, asking again
+    is refused and nothing is found."""
+    operators = [TEAM["reviewers"], COMPROMISED_SENIOR, TEAM["senior"]]
+    rule = {"two_person_rule": {"enabled": True, "fail": "closed"}}
+    path = write(tmp_path, experiment(operators, rule))
+    args = ["explore", str(path), "--mistakes", "0", "--budget", "1000"]
+    assert main([*args, "--out", str(tmp_path / "guarded")]) == 0
+    assert "no way past found in 1,000 sequences" in capsys.readouterr().out
+    monkeypatch.setattr(ModerationService, "guard_repeats", False)
+    assert main([*args, "--out", str(tmp_path / "open")]) == 1
+    printed = capsys.readouterr().out
+    assert "a requester re-drew its second approver: s1 asked again for @" in printed
+    trace = json.loads((tmp_path / "open" / "trace.json").read_text())
+    assert trace["finding"]["kind"] == "approver_redrawn"
+    # the same request again, until the target's draw differs: no one else is needed
+    assert len(trace["steps"]) >= 2 and len({json.dumps(s) for s in trace["steps"]}) == 1
+
+
 # --- who may do what ------------------------------------------------------------------------
 
 
@@ -243,6 +266,24 @@ def test_a_replay_counting_twice_is_a_finding(monkeypatch):
     attempt = Setup.build(exp, 7, (), 0, 12, None).player.play(moves)
     assert attempt.finding.kind == "replay_counted_twice"
     assert attempt.finding.step == 2
+
+
+def test_deciding_a_report_again_is_a_move_and_a_redrawn_approver_a_finding(monkeypatch):
+    exp = experiment(
+        [TEAM["reviewers"], COMPROMISED_SENIOR, TEAM["senior"]],
+        {"two_person_rule": {"enabled": True, "fail": "closed"}},
+    )
+    again = Approve(actor="s1", again=True, attacker=True)
+    moves = [Approve(actor="s1", account=1, attacker=True), *[again] * 5]
+    guarded = Setup.build(exp, 7, (), 0, 12, None).player.play(moves)
+    assert guarded.finding is None
+    refused = guarded.steps[1].calls[0]
+    assert (refused.method, refused.error.code) == ("decide", "conflict")
+    monkeypatch.setattr(ModerationService, "guard_repeats", False)
+    setup = Setup.build(exp, 7, (), 0, 12, None)
+    attempt = setup.player.play(moves)
+    assert attempt.finding.kind == "approver_redrawn"
+    assert "decides its report again" in setup.narrator.lines(attempt)[-1]
 
 
 # --- the commands --------------------------------------------------------------------------
@@ -372,13 +413,15 @@ def test_bad_trace_exits_2_with_one_line(tmp_path, capsys):
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert main(["replay", str(good), "--set", "safeguards.two_person_rule.fail=ajar"]) == 2
     assert "--set safeguards.two_person_rule.fail=ajar" in capsys.readouterr().err
-    assert main(["replay", str(good), "--set", "operators.0.count=0"]) == 2
-    assert "steps.1.actor = 'r1': no such operator" in capsys.readouterr().err
+    actor = trace["steps"][1]["actor"]  # a reviewer (operators.0) or the senior (.1)
+    group = "operators.1" if actor.startswith("s") else "operators.0"
+    assert main(["replay", str(good), "--set", f"{group}.count=0"]) == 2
+    assert f"steps.1.actor = '{actor}': no such operator" in capsys.readouterr().err
     stolen = copy.deepcopy(trace)
     stolen["steps"][1]["attacker"] = True
     (tmp_path / "stolen.json").write_text(json.dumps(stolen))
     assert main(["replay", str(tmp_path / "stolen.json")]) == 2
-    assert "r1 is not compromised" in capsys.readouterr().err
+    assert f"{actor} is not compromised" in capsys.readouterr().err
     assert main(["replay", str(good), "--target", "http://127.0.0.1:9"]) == 2
     assert "needs the target's admin token" in capsys.readouterr().err
 

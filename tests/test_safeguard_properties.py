@@ -4,11 +4,18 @@ Each machine fixes the safeguard under test, lets Hypothesis choose the other sa
 the faults that do not defeat it, and any sequence of reports, claims, decisions, second
 approvals, direct admin actions, restores and waiting. After every step the invariant is
 checked from the audit log and the accounts' state.
+
+Every machine also keeps the invariants every configuration keeps, whatever the calls and
+their order (`Operations`): a report takes effect at most once, an account has at most one
+pending destructive action, and a requester asking again does not get another
+system-chosen second approver. The calls are any operator's, not only what a persona would
+do: deciding a report again while its action waits, repeating a direct action, cancelling.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -48,6 +55,9 @@ OPERATORS = [
 ]
 TOKENS = st.sampled_from([o.token for o in OPERATORS])
 LEAVERS = {o.id for o in OPERATORS if o.exit_at is not None}
+EXIT_AT = {o.id: o.exit_at for o in OPERATORS}
+OPENS = ("approval_requested", "scheduled")  # audit events that leave an action pending
+ENDS = ("applied", "rejected", "cancelled", "blocked")  # and those that end one
 ACTION = st.sampled_from(["suspend", "deactivate"])
 
 OTHER_SAFEGUARDS = {
@@ -85,7 +95,7 @@ class Operations(RuleBasedStateMachine):
 
     @initialize(others=st.fixed_dictionaries(OTHER_SAFEGUARDS))
     def start(self, others: dict) -> None:
-        config = SafeguardsConfig.model_validate({**others, **self.fixed})
+        config = self.config = SafeguardsConfig.model_validate({**others, **self.fixed})
         self.clock = ManualClock()
         self.svc = ModerationService(
             ACCOUNTS, OPERATORS, clock=self.clock, safeguards=config, seed=0
@@ -134,7 +144,11 @@ class Operations(RuleBasedStateMachine):
     def second_approve(self, pending_id: int, token: str, approve: bool) -> None:
         self.call("second_approve", token, pending_id, approve)
 
-    @rule(token=TOKENS, account=st.sampled_from(sorted(PROTECTED)))
+    @rule(pending_id=pending, token=TOKENS)
+    def cancel(self, pending_id: int, token: str) -> None:
+        self.call("cancel", token, pending_id)
+
+    @rule(token=TOKENS, account=st.sampled_from([a.id for a in ACCOUNTS]))
     def restore(self, token: str, account: int) -> None:
         self.call("restore", token, account)
 
@@ -147,6 +161,49 @@ class Operations(RuleBasedStateMachine):
     def toggle_fault(self, data) -> None:
         if self.faults:
             self.svc.set_fault(data.draw(st.sampled_from(self.faults)), data.draw(st.booleans()))
+
+    # --- invariants every configuration keeps ------------------------------------------
+
+    @invariant()
+    def a_report_takes_effect_at_most_once(self) -> None:
+        if not hasattr(self, "svc"):
+            return
+        twice = Counter(e.report_id for e in self.applied() if e.report_id is not None)
+        assert not [r for r, n in twice.items() if n > 1], f"reports applied twice: {twice}"
+
+    @invariant()
+    def an_account_has_at_most_one_pending_action(self) -> None:
+        if not hasattr(self, "svc"):
+            return
+        open_: dict[int, int] = {}  # account -> its pending action, from the audit log
+        for e in self.svc.audit(0, 10**9):
+            if e.event in OPENS:
+                assert open_.get(e.account_id, e.pending_id) == e.pending_id, (
+                    f"account {e.account_id}: pending action {e.pending_id} while "
+                    f"{open_[e.account_id]} is still pending"
+                )
+                open_[e.account_id] = e.pending_id
+            elif e.event in ENDS and e.pending_id and open_.get(e.account_id) == e.pending_id:
+                del open_[e.account_id]
+
+    @invariant()
+    def asking_again_does_not_redraw_the_approver(self) -> None:
+        """For each requester and account, the system's choice changes only when the one
+        chosen before has left."""
+        if not hasattr(self, "svc") or self.config.two_person_rule.chooser != "system":
+            return
+        drawn: dict[tuple[str, int], str] = {}
+        for e in self.svc.audit(0, 10**9):
+            if e.event != "approval_requested":
+                continue
+            before = drawn.get((e.actor, e.account_id))
+            if before is not None and before != e.detail:
+                exit_at = EXIT_AT[before]
+                assert exit_at is not None and e.at >= exit_at, (
+                    f"{e.actor} asked again for account {e.account_id} and got {e.detail} "
+                    f"instead of {before}"
+                )
+            drawn[e.actor, e.account_id] = e.detail
 
     # --- helpers for invariants --------------------------------------------------------
 
@@ -173,9 +230,18 @@ class TwoPersonRule(Operations):
                 assert approved[entry.pending_id] != requested[entry.pending_id]
 
 
+class SystemChosenApprover(Operations):
+    """The two-person rule with the system choosing the approver: the configuration where
+    asking again could re-draw it. The invariants are those of `Operations`."""
+
+    fixed = {"two_person_rule": {"enabled": True, "fail": "closed", "chooser": "system"}}
+    faults = ("protected_list_outage", "hr_feed_stale", "approval_service_outage")
+
+
 class LeaverLockout(Operations):
     """With leaver lockout on and a fresh HR feed, no departing operator ever completes a
-    destructive action, as requester or as second approver."""
+    destructive action, as requester or as second approver, nor restores an account
+    (restoring a rightly suspended account harms too)."""
 
     fixed = {"leaver_lockout": {"enabled": True, "days_before_exit": 1}}
     faults = ("protected_list_outage", "approval_service_outage")
@@ -187,6 +253,7 @@ class LeaverLockout(Operations):
         audit = self.svc.audit(0, 10**9)
         assert not [e for e in self.applied() if e.actor in LEAVERS]
         assert not [e for e in audit if e.event == "approved" and e.actor in LEAVERS]
+        assert not [e for e in audit if e.event == "restored" and e.actor in LEAVERS]
 
 
 class ProtectedListBlock(Operations):
@@ -211,6 +278,8 @@ SETTINGS = settings(
 )
 TestTwoPersonRule = TwoPersonRule.TestCase
 TestTwoPersonRule.settings = SETTINGS
+TestSystemChosenApprover = SystemChosenApprover.TestCase
+TestSystemChosenApprover.settings = SETTINGS
 TestLeaverLockout = LeaverLockout.TestCase
 TestLeaverLockout.settings = SETTINGS
 TestProtectedListBlock = ProtectedListBlock.TestCase

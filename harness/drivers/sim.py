@@ -23,9 +23,11 @@ from targets.moderation import (
     APPLIED,
     DELAYED,
     ESCALATED,
+    FINAL_STATUSES,
     PENDING_APPROVAL,
     REQUEUED,
     TARGET_FAULTS,
+    Conflict,
     ManualClock,
     ModerationError,
     Outcome,
@@ -77,6 +79,10 @@ class Simulation:
         self.idle: deque[Agent] = deque(self.agents.values())
         self.items: dict[int, Item] = {}
         self.pending: dict[int, tuple[Item, str]] = {}
+        # the account's action waiting for approval or delay, and the approvals held back
+        # because the target refused them while it waits (one pending action per account)
+        self.waiting_on: dict[int, int] = {}
+        self.held: dict[int, list[tuple[Agent, int, str, str | None]]] = {}
         self.events: list[tuple[float, int, int, Any]] = []
         self.seq = itertools.count()
         # queue depth as the driver knows it from its own calls and answers: filed and
@@ -196,8 +202,15 @@ class Simulation:
             self._start(t, agent)
 
     def _decide(self, t: float, agent: Agent, report_id: int) -> None:
+        decision, action = agent.persona.decide(self.items[report_id], t)
+        self._submit(t, agent, report_id, decision, action)
+
+    def _submit(
+        self, t: float, agent: Agent, report_id: int, decision: str, action: str | None
+    ) -> None:
+        """Send a decision. An approval refused because the account already has an action
+        pending is held, and sent again when that action ends (`_ended`)."""
         item = self.items[report_id]
-        decision, action = agent.persona.decide(item, t)
         chosen = None
         if decision == "approve" and self.requester_chooses:
             chosen = agent.persona.choose_second_approver(self._colluders(agent.id))
@@ -211,6 +224,9 @@ class Simulation:
             out = self.target.decide(agent.token, report_id, decision, action, chosen)
         except ModerationError as exc:
             self._failed(t, agent.id, "decide", request, exc)
+            if isinstance(exc, Conflict) and item.account_id in self.waiting_on:
+                held = self.held.setdefault(item.account_id, [])
+                held.append((agent, report_id, decision, action))
             return
         add_answer(request, out)
         self.ops.append((t, agent.id, OK, "decide", request))
@@ -249,10 +265,13 @@ class Simulation:
         """React to an answer the way people would: notify the second approver, alert the
         senior queue, look at an account that went down."""
         status = out.status
+        if status in FINAL_STATUSES:
+            self._ended(t, out)
         if status == APPLIED:
             if item.protected:
                 self._probe(t, out.account_id)
         elif status == PENDING_APPROVAL:
+            self.waiting_on[out.account_id] = out.pending_id
             self.pending[out.pending_id] = (item, requester)
             approver = self.agents[out.approver]
             approver.inbox.append(out.pending_id)
@@ -268,7 +287,18 @@ class Simulation:
             self.queued[queue] += 1
             self._wake(t, senior=queue == "senior")
         elif status == DELAYED:
+            self.waiting_on[out.account_id] = out.pending_id
             self.pending[out.pending_id] = (item, requester)
+
+    def _ended(self, t: float, out: Outcome) -> None:
+        """A pending action ended: the approvals held for its account are sent again, by
+        the operators still at work."""
+        if out.pending_id is None or self.waiting_on.get(out.account_id) != out.pending_id:
+            return
+        del self.waiting_on[out.account_id]
+        for agent, report_id, decision, action in self.held.pop(out.account_id, ()):
+            if agent.present:
+                self._submit(t, agent, report_id, decision, action)
 
     def _colluders(self, requester: str) -> list[str]:
         return [a.id for a in self.agents.values() if a.collude and a.present and a.id != requester]
@@ -302,6 +332,7 @@ class Simulation:
         )
         if out.account_id in self.protected:
             self._probe(out.at, out.account_id)
+        self._ended(out.at, out)
 
     def _probe(self, t: float, account_id: int) -> None:
         status = self.target.account_status(account_id)

@@ -19,13 +19,16 @@ from targets.moderation.config import Settings
 class Approve(Settings):
     """An operator approves its destructive action on a report: one a user just filed
     against `account` (filed, claimed and decided at once) or, with no account, the next
-    one its queue offers (an escalated report for a senior, a requeued one otherwise)."""
+    one its queue offers (an escalated report for a senior, a requeued one otherwise).
+    With `again`, it decides once more the report it last approved: asking again, say
+    while the action waits for its second approver."""
 
     step: Literal["approve"] = "approve"
     actor: str
     account: int | None = None
     second: str | None = None  # the second approver the requester names (chooser = requester)
     attacker: bool = False  # an attacker holding the actor's credentials, not the actor
+    again: bool = False
 
 
 class SecondApprove(Settings):

@@ -73,7 +73,12 @@ class Narrator:
         who = self._who(step.actor, attacker)
         decisive = next((c for c in step.calls if c.method in DECISIVE), None)
         refused = next((c for c in step.calls if c.error is not None), None)
-        if isinstance(move, Approve):
+        if isinstance(move, Approve) and move.again:
+            action = NOUN[self.conduct.action(move.actor, move.attacker)]
+            what = f"{who} decides its report again, approving the {action} once more"
+            if move.second is not None:
+                what += f", naming {move.second} as second approver"
+        elif isinstance(move, Approve):
             claim = next((c for c in step.calls if c.method == "claim"), None)
             view = claim.answer if claim is not None else None
             action = NOUN[self.conduct.action(move.actor, move.attacker)]

@@ -23,6 +23,7 @@ from .findings import (
     PRECEDENCE,
     PROTECTED_DOWN,
     Finding,
+    Seen,
     audit_findings,
     departed_finding,
     retry_finding,
@@ -89,6 +90,12 @@ class Player:
         self.conduct = Conduct(space.env)
         self.roster = {spec.id: spec for spec in space.env.roster}
         self.handles = {a: space.handle(a) for a in space.accounts}
+        # whose second approver the system draws: a re-draw is then a finding
+        self.exits = (
+            None
+            if space.requester_names_second
+            else {spec.id: spec.record.exit_at for spec in space.env.roster}
+        )
 
     def play(self, moves: list[Move]) -> Attempt:
         """Run `moves` from a fresh target until the first finding."""
@@ -113,8 +120,9 @@ class _Run:
         self.cursor = 0
         self.mistakes = 0
         self.faults: frozenset[str] = frozenset()
-        self.requesters: dict[int, str] = {}  # pending id -> requester, from the audit log
+        self.seen = Seen()  # what the audit log said so far
         self.own: dict[str, int] = {}  # operator -> the pending id of its latest request
+        self.decided: dict[str, int] = {}  # operator -> the report it last approved
         self.asked: str | None = None  # the last operator asked for a second approval
         self.last: Call | None = None  # the last acknowledged request
         self.keys = itertools.count(1)
@@ -147,16 +155,22 @@ class _Run:
         self.current.actor = move.actor
         if not self.conduct.may_name(move.actor, move.attacker, move.second):
             return
+        if move.again and move.actor not in self.decided:
+            return  # nothing to decide again
         if not self._take(self.conduct.approving(move.actor, move.attacker, now)):
             return
         token = self.control.tokens[move.actor]
-        if move.account is not None:
-            self._call("reporter", "file_report", "reporter", move.account, False)
-        claim = self._call(move.actor, "claim", token)
-        if claim.answer is None:
-            return
+        if move.again:
+            report = self.decided[move.actor]
+        else:
+            if move.account is not None:
+                self._call("reporter", "file_report", "reporter", move.account, False)
+            claim = self._call(move.actor, "claim", token)
+            if claim.answer is None:
+                return
+            report = self.decided[move.actor] = claim.answer.id
         action = self.conduct.action(move.actor, move.attacker)
-        self._request(move.actor, "decide", token, claim.answer.id, "approve", action, move.second)
+        self._request(move.actor, "decide", token, report, "approve", action, move.second)
 
     def _second_approve(self, move: SecondApprove) -> None:
         now = self.control.now()
@@ -228,8 +242,9 @@ class _Run:
             step.events,
             self.index,
             self.player.space.protected,
-            self.requesters,
+            self.seen,
             self.player.handles,
+            self.player.exits,
         )
         if isinstance(step.move, Retry) and step.calls and step.calls[0].error is None:
             again, first = step.calls[0], self.last

@@ -121,6 +121,7 @@ class SearchSpace:
                 for n in names
             ],
             "second_approve": [SecondApprove(), *(SecondApprove(actor=a) for a in cast)],
+            "approve_again": [Approve(actor=a, again=True, second=n) for a in cast for n in names],
         }
         if stolen:
             concrete["direct_action"] = [
@@ -133,6 +134,11 @@ class SearchSpace:
                 Approve(actor=a, account=acc, second=n, attacker=True)
                 for a in stolen
                 for acc in accounts
+                for n in stolen_names
+            ]
+            concrete["attacker_approve_again"] = [
+                Approve(actor=a, again=True, second=n, attacker=True)
+                for a in stolen
                 for n in stolen_names
             ]
             concrete["attacker_second_approve"] = [

@@ -117,7 +117,19 @@ class _ReplayClock:
 
 
 class ModerationService:
-    """Accounts, a protected list, a review queue, operators and switchable safeguards."""
+    """Accounts, a protected list, a review queue, operators and switchable safeguards.
+
+    Whatever the calls and their order: a report takes effect at most once, an account has
+    at most one pending destructive action (a second request while one waits for its second
+    approval or its delay is refused with a `Conflict`), and a requester asking again for
+    the same account gets the same system-chosen second approver (a new one is drawn only
+    when that one can no longer approve), so nobody re-draws the two-person rule's approver.
+    """
+
+    guard_repeats = True
+    """Refuse a second destructive request on an account with one pending, and keep each
+    requester's drawn approver. Switched off only by tests, to show that the search and the
+    invariants find the re-drawn approver without it; never a setting of an experiment."""
 
     def __init__(
         self,
@@ -151,6 +163,8 @@ class ModerationService:
         self._reports: dict[int, Report] = {}
         self._queues: dict[str, deque[int]] = {"senior": deque(), "ordinary": deque()}
         self._pending: dict[int, PendingAction] = {}
+        self._open: dict[int, int] = {}  # account id -> its pending id awaiting effect
+        self._drawn: dict[tuple[str, int], str] = {}  # (requester, account) -> approver
         self._inbox: dict[str, dict[int, None]] = {}
         self._timers: list[tuple[float, int, int, int]] = []
         self._audit: list[tuple] = []  # AuditEntry fields; built into entries when read
@@ -270,6 +284,8 @@ class ModerationService:
         if decision == "escalate" and report.queue == "senior":
             raise InvalidRequest(f"report {report_id} is already in the senior queue")
         self._check_chosen_approver(op, second_approver)
+        if decision == "approve":
+            self._check_none_pending(report.account_id)
         now = self._at
         if decision == "dismiss":
             self.safeguards.note_decision(op.id, now, False)
@@ -292,6 +308,7 @@ class ModerationService:
         if action not in ACTIONS:
             raise InvalidRequest(f"action must be one of {', '.join(ACTIONS)}")
         self._check_chosen_approver(op, second_approver)
+        self._check_none_pending(account_id)
         self.safeguards.note_decision(op.id, self._at, True)
         return self._request(op, account, action, None, True, second_approver)
 
@@ -334,9 +351,17 @@ class ModerationService:
 
     @command
     def restore(self, token: str, account_id: int) -> Outcome:
-        """Bring an account back to active."""
+        """Bring an account back to active.
+
+        Restoring a rightly suspended account harms too, so an operator's restore passes the
+        operator-level safeguards (leaver lockout, anomaly lock, rate limit) like any
+        destructive action; the restore monitor, a system actor, does not ask.
+        """
         op = self._authenticate(token, self._at)
         self._profile(account_id)
+        stop = self.safeguards.operator_stop(op, self._at)
+        if stop is not None:
+            return self._block(op, account_id, "restore", None, stop, self._at)
         return self._restore(account_id, op.id, self._at)
 
     @command
@@ -430,11 +455,12 @@ class ModerationService:
             next(self._pending_ids), account.id, action, op.id, report_id, wrongful, "new"
         )
         if rule == "require":
-            approver = chosen or self._pick_approver(op)
+            approver = chosen or self._pick_approver(op, account.id)
             if approver is not None:
                 pending.state = "awaiting_approval"
                 pending.approver = approver
                 self._pending[pending.id] = pending
+                self._open[account.id] = pending.id
                 self._inbox.setdefault(approver, {})[pending.id] = None
                 self._log(
                     now,
@@ -470,6 +496,7 @@ class ModerationService:
             return self._apply(pending, pending.requested_by, now)
         pending.state = "scheduled"
         pending.due_at = now + delay
+        self._open[pending.account_id] = pending.id
         self._schedule(pending.due_at, _FIRE, pending.id)
         self._log(
             now,
@@ -496,6 +523,7 @@ class ModerationService:
         account_id = pending.account_id
         self._status[account_id] = STATUS_AFTER[pending.action]
         pending.state = APPLIED
+        self._release(pending)
         report = self._reports.get(pending.report_id) if pending.report_id else None
         if report is not None:
             self._settle(report, APPLIED)
@@ -569,6 +597,7 @@ class ModerationService:
     ) -> Outcome:
         """End a pending action without effect (rejected, blocked or cancelled)."""
         pending.state = status
+        self._release(pending)
         report = self._reports.get(pending.report_id) if pending.report_id else None
         if report is not None:
             self._settle(report, status)
@@ -674,8 +703,30 @@ class ModerationService:
         if rule.pool == "senior" and other.role != "senior":
             raise InvalidRequest(f"second approvers must be seniors; {chosen} is a reviewer")
 
-    def _pick_approver(self, op: OperatorRecord) -> str | None:
-        """The system's random choice of a distinct, present second approver."""
+    def _check_none_pending(self, account_id: int) -> None:
+        """Refuse a destructive request on an account that already has one pending: asking
+        again would otherwise draw another second approver, and let one report (or one
+        intent) take effect twice."""
+        pending_id = self._open.get(account_id)
+        if pending_id is not None and self.guard_repeats:
+            pending = self._pending[pending_id]
+            waits = "its second approval" if pending.state == "awaiting_approval" else "its delay"
+            raise Conflict(
+                f"account {account_id} already has a destructive action pending (pending "
+                f"action {pending_id}: {pending.action} requested by {pending.requested_by}, "
+                f"waiting for {waits}); "
+                "a new request can follow once it is approved, rejected or cancelled"
+            )
+
+    def _release(self, pending: PendingAction) -> None:
+        """The account's pending action took effect or ended: a new request may follow."""
+        if self._open.get(pending.account_id) == pending.id:
+            del self._open[pending.account_id]
+
+    def _pick_approver(self, op: OperatorRecord, account_id: int) -> str | None:
+        """The system's random choice of a distinct, present second approver. A requester
+        asking again for the same account gets the approver drawn for it before, while that
+        one is still in the pool: asking again must not re-draw."""
         now = self._at
         senior_only = self.safeguards.config.two_person_rule.pool == "senior"
         pool = [
@@ -685,7 +736,14 @@ class ModerationService:
             and not self._operators[i].departed(now)
             and (not senior_only or self._operators[i].role == "senior")
         ]
-        return self._rng.choice(pool) if pool else None
+        if not pool:
+            return None
+        key = (op.id, account_id)
+        drawn = self._drawn.get(key)
+        if drawn in pool and self.guard_repeats:
+            return drawn
+        drawn = self._drawn[key] = self._rng.choice(pool)
+        return drawn
 
     def _pending_view(self, p: PendingAction) -> PendingView:
         handle = self._accounts[p.account_id].handle

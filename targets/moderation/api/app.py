@@ -60,7 +60,8 @@ ERRORS = {
         401: "missing or unknown credentials",
         403: "the caller may not do this (departed, not its claim, own second approver)",
         404: "no such report, account, pending action or operator",
-        409: "already decided, claimed or answered; or an idempotency key reused",
+        409: "already decided, claimed or answered; an action already pending on the "
+        "account; or an idempotency key reused",
         413: "body too large",
         422: "invalid request: the message names the field",
     }.items()
