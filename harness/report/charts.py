@@ -32,7 +32,7 @@ VERDICT_COLORS = {
 }
 FAULT_COLORS = ("#d4a72c", "#a475f9", "#fa7a18", "#4ac26b")
 LABEL_OFFSETS = (3, -11, 12, -20, 21, -29)  # points above the marker a label may sit at
-POINTS_SHOWN = 300  # per configuration in the exposure strip; the box covers every outage
+POINTS_SHOWN = 300  # restored outages drawn per configuration; the box and count cover all
 STYLE = {
     "font.size": 9,
     "axes.spines.top": False,
@@ -308,9 +308,9 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
     configuration is both safer and cheaper) is filled and joined by a line. A cost that is
     the same in every configuration is said in a sentence instead of drawn on an axis
     with one value."""
-    fig = Figure(figsize=(9.5, 4.2), layout="constrained")
     spread = [{e[cost] for e in entries if e[cost] is not None} for cost, _ in costs]
     ratios = [1.0 if len(values) > 1 else 0.5 for values in spread]
+    fig = Figure(figsize=(9.5, 4.2 if max(ratios) == 1.0 else 1.0), layout="constrained")
     axes = fig.subplots(1, len(costs), sharey=True, squeeze=False, width_ratios=ratios)[0]
     scale = _slip_scale(entries)
     drawn = []
@@ -328,7 +328,9 @@ def tradeoff_chart(entries: Sequence[dict], costs: Sequence[tuple[str, str]]) ->
     return fig
 
 
-def _tradeoff_panel(fig: Figure, ax, entries: Sequence[dict], cost: str, title: str, scale: str):
+def _tradeoff_panel(
+    fig: Figure, ax, entries: Sequence[dict], cost: str, title: str, scale: str
+) -> None:
     """One cost's panel: each configuration's slip-through at its cost, the front, and a
     label per point naming every configuration drawn there."""
     front, at = [], {}
@@ -401,7 +403,7 @@ def _no_spread(ax, title: str, values: set[float]) -> None:
     """A sentence in place of an axis along which every configuration sits at one value."""
     ax.set_axis_off()
     said = (
-        f"{title}: {next(iter(values)):g} in every configuration, so this cost does not "
+        f"{title}: {next(iter(values)):.3g} in every configuration, so this cost does not "
         "tell them apart; the slip-through chart shows their protection alone."
         if values
         else f"{title}: not measured in any configuration."
