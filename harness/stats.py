@@ -82,7 +82,8 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> di
     """Mean of a sample with its Student-t interval (None where the sample is too small).
 
     Used for per-shift quantities (minutes down, escalations): replications are independent
-    shifts, so their mean is close to normal at the sample sizes experiments use.
+    shifts, so their mean is close to normal at the sample sizes experiments use. A sample
+    that cannot be negative gets no negative lower bound (one outage in many shifts would).
     """
     n = len(values)
     if n == 0:
@@ -92,7 +93,8 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> di
         return {"mean": mean, "ci95": None}
     sd = math.sqrt(sum((x - mean) ** 2 for x in values) / (n - 1))
     half = float(t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
-    return {"mean": mean, "ci95": [mean - half, mean + half]}
+    floor = 0.0 if min(values) >= 0 else -math.inf
+    return {"mean": mean, "ci95": [max(mean - half, floor), mean + half]}
 
 
 def format_rate(entry: dict, trials: int) -> str:

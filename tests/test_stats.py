@@ -77,6 +77,13 @@ def test_mean_interval_is_student_t():
     assert mean_interval([]) == {"mean": None, "ci95": None}
 
 
+def test_mean_interval_of_a_quantity_that_cannot_be_negative_stays_at_or_above_zero():
+    """One 11-minute outage in thirty shifts: Student-t alone reaches below zero minutes."""
+    low, high = mean_interval([11.0] + [0.0] * 29)["ci95"]
+    assert low == 0.0 and high > 11.0 / 30
+    assert mean_interval([-1.0, 1.0, 3.0])["ci95"][0] < 0  # a signed quantity keeps its bound
+
+
 def _clustered_data(rng: random.Random, clusters: int = 40, size: int = 50) -> list:
     """Shifts whose rate is either 0 or 0.2 (a bad shift), 0.1 on average."""
     data = []

@@ -90,9 +90,7 @@ def figures(entries: Sequence[dict], runs: Sequence[RunData], shift: float) -> l
             "chart-exposure",
             "Exposure: how long protected accounts stayed down",
             charts.exposure_chart(entries, runs),
-            "Every outage of a protected account, per configuration: the box spans the middle "
-            f"half, the line is the median; up to {charts.POINTS_SHOWN} outages are drawn as "
-            "points. Colours give the verdict of the paired test on minutes down per shift.",
+            _exposure_caption(runs),
         ),
         (
             "chart-tradeoff",
@@ -108,9 +106,29 @@ def figures(entries: Sequence[dict], runs: Sequence[RunData], shift: float) -> l
             "Fault timeline",
             charts.timeline_chart(entries, runs, shift),
             "When protected accounts went down during the shift (outage starts over every "
-            "replication) and, shaded, when each configuration's faults were active.",
+            "replication) and, shaded, when each configuration's faults were active. Every "
+            "row has the same scale; a bin with a single outage still shows a low bar.",
         ),
     ]
+
+
+def _exposure_caption(runs: Sequence[RunData]) -> str:
+    """Say what the chart draws: a box only where restored outages differ in length."""
+    middle = (
+        "where their lengths differ, the box spans the middle half and its thick line is the "
+        "median; where every restore took the same time (a fixed restore delay), a single "
+        "line marks that length"
+        if any(charts.has_box(run) for run in runs)
+        else "every restore of a configuration took the same time (a fixed restore delay), "
+        "so a single line marks that length"
+    )
+    return (
+        f"Every outage of a protected account, per configuration. Restored outages are dots "
+        f"(up to {charts.POINTS_SHOWN} per configuration): {middle}. Open triangles are "
+        "outages still down when the shift ended: their clock stopped with the shift, not "
+        "with a restore, so they look shorter than they were. Colours give the verdict of "
+        "the paired test on minutes down per shift."
+    )
 
 
 def shift_of(run: RunData) -> float:
@@ -137,7 +155,7 @@ def mean_ci(metric: dict) -> str:
     if metric["ci95"] is None:
         return number(metric["mean"])
     low, high = metric["ci95"]
-    return f"{number(metric['mean'])} [{number(max(low, 0.0))}, {number(high)}]"
+    return f"{number(metric['mean'])} [{number(low)}, {number(high)}]"
 
 
 def p_value(p: float | None) -> str:
