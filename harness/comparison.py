@@ -22,34 +22,13 @@ from typing import Any
 
 from .checker import Outage
 from .errors import BadInput
-from .metrics import lookup
+from .metrics import COSTS, PER_SHIFT, lookup
 from .results import RunFolder
 from .stats import CONFIDENCE, compare_paired, compare_proportions, holm, mean_interval
 
 ALPHA = 1.0 - CONFIDENCE
 
-PER_SHIFT = {
-    "exposure_minutes": "exposure_minutes_total",
-    "escalations": "escalations",
-    "requeued": "requeued",
-    "wrongful_actions": "wrongful_actions",
-    "missed_violations": "missed_violations",
-    "decisions": "decisions",
-}
-"""Per-shift quantities (mean over replications, with an interval): name -> replications.csv
-column."""
-
-COSTS = (
-    "escalations",
-    "requeued",
-    "queue_wait_p95_minutes",
-    "decisions_per_operator_hour",
-    "wrongful_actions",
-    "missed_violations",
-)
-"""What a configuration costs the operation, each compared with the baseline as a ratio."""
-
-TRADEOFFS = ("decisions_per_operator_hour", "queue_wait_p95_minutes")
+TRADEOFFS = tuple(cost.key for cost in COSTS if cost.tradeoff)
 """Costs a protection-versus-cost Pareto front is drawn against."""
 
 REPORT_STREAM = ("experiment.seed", "experiment.shift", "population")
@@ -163,7 +142,7 @@ def compare(runs: list[RunData], baseline: int | None) -> dict:
         entry["vs_baseline"] = {
             "protected_slip_through": _slip_test(run, base),
             "exposure_minutes_per_shift": _exposure_test(run, base),
-            "cost_ratio": {key: _ratio(entry[key], entries[baseline][key]) for key in COSTS},
+            "cost_ratio": {c.key: _ratio(entry[c.key], entries[baseline][c.key]) for c in COSTS},
         }
         tests += [entry["vs_baseline"]["protected_slip_through"]]
         tests += [entry["vs_baseline"]["exposure_minutes_per_shift"]]
@@ -210,13 +189,12 @@ def _describe(run: RunData) -> dict:
             name: mean_interval([row[column] or 0.0 for row in rows])
             for name, column in PER_SHIFT.items()
         },
-        "queue_wait_p95_minutes": m["queue_wait_minutes"]["p95"],
-        "decisions_per_operator_hour": m["decisions_per_operator_hour"],
         "faults": run.summary["faults"],
         "outside_faults": run.summary.get("outside_faults"),
     }
-    for name in ("escalations", "requeued", "wrongful_actions", "missed_violations"):
-        entry[name] = entry["per_shift"][name]
+    for cost in COSTS:
+        per_shift = cost.path is None
+        entry[cost.key] = entry["per_shift"][cost.key] if per_shift else lookup(m, cost.path)
     return entry
 
 
@@ -341,7 +319,7 @@ CSV_COLUMNS = (
     "exposure_verdict",
     "outages",
     "outage_minutes_p95",
-    *(f"{cost}_{part}" for cost in COSTS for part in ("value", "ratio")),
+    *(f"{cost.key}_{part}" for cost in COSTS for part in ("value", "ratio")),
     *(f"pareto_{cost}" for cost in TRADEOFFS),
 )
 
@@ -376,7 +354,7 @@ def csv_rows(comparison: dict) -> list[list]:
                 exposure_test.get("verdict"),
                 e["outage_minutes"]["count"],
                 e["outage_minutes"]["p95"],
-                *(x for cost in COSTS for x in (point_value(e[cost]), ratios.get(cost))),
+                *(x for c in COSTS for x in (point_value(e[c.key]), ratios.get(c.key))),
                 *(int(e["pareto"][cost]) for cost in TRADEOFFS),
             ]
         )

@@ -7,15 +7,10 @@ from collections.abc import Callable
 
 from .environment import Environment
 from .experiment import Experiment
+from .metrics import REPLICATION_COLUMNS, replication_row
 from .results import RunFolder, manifest
 from .runner import Completed, RunResult, run_replications
-from .summary import (
-    OUTAGE_COLUMNS,
-    REPLICATION_COLUMNS,
-    build_summary,
-    outage_rows,
-    replication_row,
-)
+from .summary import OUTAGE_COLUMNS, build_summary, outage_rows
 
 
 class RunRecorder:
