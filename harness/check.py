@@ -17,8 +17,7 @@ from .checker import ReplicationMetrics
 from .environment import Environment
 from .experiment import Experiment
 from .metrics import REPLICATION_COLUMNS, replication_row
-from .results import RunFolder
-from .run import RunRecorder
+from .run_folder import RunFolder, RunRecorder
 from .runner import RunResult, run_replications
 from .sequential import GateVerdict, Plan, decide_at_end, settle
 from .summary import summarize

@@ -49,17 +49,6 @@ def fault_windows(experiment: Experiment, results: Sequence[ReplicationMetrics])
     return faults, {"protected_slip_through": outside}
 
 
-OUTAGE_COLUMNS = ("replication", "account", "start_minutes", "minutes", "restored")
-
-
-def outage_rows(index: int, r: ReplicationMetrics) -> list[list]:
-    """One row per outage of a protected account: when it went down and for how long."""
-    return [
-        [index, o.account, round(o.start / 60.0, 6), round(o.minutes, 6), int(o.restored)]
-        for o in sorted(r.outages, key=lambda o: (o.start, o.account))
-    ]
-
-
 def build_summary(
     experiment: Experiment,
     results: Sequence[ReplicationMetrics],

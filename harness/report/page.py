@@ -9,9 +9,10 @@ from html import escape
 
 from targets.moderation import format_duration
 
-from ..comparison import TRADEOFFS, RunData, point_value, verdict_key
+from ..comparison import TRADEOFFS, point_value, verdict_key
 from ..experiment import ExperimentInfo
 from ..metrics import COSTS
+from ..run_folder import RunData
 from ..stats import format_rate, percent
 from ..summary import window_rates
 from . import charts
