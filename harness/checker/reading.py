@@ -92,7 +92,7 @@ class Reading:
     def __init__(self) -> None:
         self.answers: list[Answer] = []  # every answer that continued a known chain
         self.entered: dict[int, float] = {}  # report -> when it entered its current queue
-        self.claims: list[tuple[float, float]] = []  # (claimed, entered its queue)
+        self.waits: list[float] = []  # seconds from entering a queue to each claim
         self.open_reports: set[int] = set()  # filed, and their chain has not ended
         self.probes: list[tuple[float, int | None, bool]] = []  # (time, account, down);
         # account None: the shift ended
@@ -124,20 +124,12 @@ class Reader:
         self.invoked: dict[str, float] = {}  # process -> when its operation was invoked
         self.answered: set[str] | None = None  # keys an attempt got an answer for
         self.concurrent = False  # operations are recorded invoked, then completed (live)
-        self.handlers: dict[str, Callable[[float, str, float, dict], None]] = {
-            "second_approve": self._second_approve,
-            "timer": self._timer,
-            "direct_action": self._direct_action,
-            "status": self._status,
-            "fault": self._fault,
-            "shift_end": self._shift_end,
-        }
 
     def read(self) -> Reading:
         """One pass in order. Filing, claiming and deciding are nearly every operation of a
         shift, so they are handled in the loop; the rest by their handlers."""
-        handlers, invoked, known, reading = self.handlers, self.invoked, self.known, self.reading
-        entered, claims = reading.entered, reading.claims
+        handlers, invoked, known, reading = HANDLERS, self.invoked, self.known, self.reading
+        entered, waits = reading.entered, reading.waits
         for t, process, type_, f, v in self.ops:
             if type_ == INVOKE:
                 invoked[process] = t
@@ -154,13 +146,13 @@ class Reader:
                     self._follow(t, started, v, facts)
             elif f == "claim":
                 if v["report"] in entered:
-                    claims.append((t, entered[v["report"]]))
+                    waits.append(t - entered[v["report"]])
             elif f == "file_report":
                 known.reports[v["report"]] = report_facts(v)
                 entered[v["report"]] = t
                 reading.open_reports.add(v["report"])
             elif f in handlers:
-                handlers[f](t, process, started, v)
+                handlers[f](self, t, process, started, v)
         return reading
 
     def _second_approve(self, t: float, process: str, started: float, v: dict) -> None:
@@ -239,6 +231,18 @@ class Reader:
             known_chain = self.known.chain(v["pending"], v.get("report"))
             return known_chain or (v["protected"], False, ("pending", v["pending"]))
         return direct_facts(t, process, v)
+
+
+HANDLERS: dict[str, Callable[[Reader, float, str, float, dict], None]] = {
+    "second_approve": Reader._second_approve,
+    "timer": Reader._timer,
+    "direct_action": Reader._direct_action,
+    "status": Reader._status,
+    "fault": Reader._fault,
+    "shift_end": Reader._shift_end,
+}
+"""The handlers of the rarer operations (kept off the reader: no reference cycle, so a
+read history is freed as soon as it is checked)."""
 
 
 def read(history: History) -> Reading:

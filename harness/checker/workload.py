@@ -11,6 +11,6 @@ def workload(reading: Reading) -> dict:
     had not ended when the shift did)."""
     return {
         "decisions": reading.decisions,
-        "queue_waits": [max(0.0, claimed - entered) / 60.0 for claimed, entered in reading.claims],
+        "queue_waits": [max(0.0, wait) / 60.0 for wait in reading.waits],
         "backlog": len(reading.open_reports),
     }
