@@ -17,8 +17,8 @@ from pathlib import Path
 
 from harness.check import run_check
 from harness.experiment import load
-from harness.results import RunFolder
 from harness.run import run_sim
+from harness.run_folder import RunFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 SWITCHES = (

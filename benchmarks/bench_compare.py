@@ -27,8 +27,8 @@ from harness.cli import main as harness
 from harness.experiment import read_toml
 from harness.matrix import load_comparison
 from harness.population import build_population
-from harness.results import RunFolder
 from harness.run import run_sim
+from harness.run_folder import RunFolder
 from harness.runner import default_jobs
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,11 +1,12 @@
 """Baseline comparisons: is this run significantly worse than an earlier run of the same
 experiment?
 
-Both runs share the experiment's seed, so replication i of each saw the same report stream
-and the same operators' random streams: replications pair by index. A baseline counts as
-the same experiment when its name, seed, shift, population, operators and faults are those
-of the run being checked; the safeguards, the restore monitor, the number of replications,
-the gates and the code may differ, since those are what a change alters.
+A baseline pairs with the run replication by replication when `run_folder.pairing` says
+the two runs compare (the same harness version and mode, seed, shift and population: each
+replication saw the same reports), and it must be a run of the same experiment (the same
+name, operators and faults); the safeguards, the restore monitor, the number of
+replications, the gates and the target's code may differ, since those are what a change
+alters.
 
 Each compared metric gets a one-sided test that the run is worse (higher) than the
 baseline, on the replications both have; the p-values are Holm-adjusted across the metrics
@@ -17,18 +18,25 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
+from . import __version__
 from .errors import BadInput
 from .experiment import Experiment, load
-from .results import RunFolder
+from .run_folder import (
+    Difference,
+    RunFacts,
+    RunFolder,
+    pairing_difference,
+    read_replications,
+    require,
+    scenario_difference,
+)
+from .run_folder.layout import EXPERIMENT, MANIFEST, REPLICATIONS, SUMMARY
+from .run_folder.pairing import WHY
 from .stats import compare_paired, compare_proportions, design_effect, holm
 
 Row = Mapping[str, float]
 """One replication's row of replications.csv, by column."""
-
-SCENARIO = ("experiment.name", "experiment.seed", "experiment.shift", "population", "operators")
-"""What a baseline must share with the run (with the faults) for replications to pair."""
 
 
 @dataclass(frozen=True)
@@ -121,78 +129,44 @@ def compare(run: Mapping[int, Row], baseline: Mapping[int, Row], alpha: float) -
 
 # --- loading a baseline run folder --------------------------------------------------------
 
+COLUMNS = ("slips", "trials", "exposure_minutes_total")
+"""The replications.csv columns the comparisons read."""
+
 
 def load_baseline(path: str | Path, experiment: Experiment) -> Baseline:
     """A completed run folder of the same experiment, or one BadInput line saying why not."""
-    folder = Path(path)
     where = f"--baseline {path}"
-    if not folder.is_dir():
-        raise BadInput(f"{where}: no such run folder")
-    for name in ("experiment.toml", "summary.json", "replications.csv"):
-        if not (folder / name).is_file():
-            raise BadInput(f"{where}: not a run folder (it has no {name})")
-    run = RunFolder(folder)
+    needed = (EXPERIMENT, SUMMARY, REPLICATIONS, MANIFEST)
+    folder = require(Path(path), needed, where, "not a run folder (it has no {name})")
     try:
-        theirs = load(folder / "experiment.toml")
+        theirs = load(folder.path / EXPERIMENT)
     except BadInput as exc:
         raise BadInput(f"{where}: its experiment does not load ({exc})") from None
     try:
-        summary = run.read_json("summary.json")
+        summary, about = folder.read_json(SUMMARY), folder.read_json(MANIFEST)
     except (ValueError, OSError) as exc:
-        raise BadInput(f"{where}: summary.json is unreadable ({exc})") from None
+        raise BadInput(f"{where}: summary.json or manifest.json is unreadable ({exc})") from None
     status = summary.get("status") if isinstance(summary, dict) else None
     if status != "completed":
         raise BadInput(f"{where}: the baseline run did not complete (status {status!r})")
-    difference = scenario_difference(theirs, experiment)
-    if difference:
-        raise BadInput(f"{where}: a run of another experiment: {difference}")
-    return Baseline(folder, _read_rows(run, where))
+    there = RunFacts(about.get("version"), summary.get("mode"), theirs.model_dump(mode="json"))
+    here = RunFacts(__version__, "sim", experiment.model_dump(mode="json"))
+    if (found := pairing_difference(there, here)) is not None:
+        raise BadInput(f"{where}: not comparable: {_said(found)}; {WHY}")
+    if (found := scenario_difference(there, here)) is not None:
+        raise BadInput(f"{where}: a run of another experiment: {_said(found)}")
+    return Baseline(folder.path, _rows(folder, where))
 
 
-def scenario_difference(theirs: Experiment, ours: Experiment) -> str | None:
-    """The first scenario key in which two experiments differ, said as 'key is X there, Y
-    here', or None when replications of the two pair."""
-    a, b = _scenario(theirs), _scenario(ours)
-    return _first_difference(a, b, "")
+def _said(found: Difference) -> str:
+    return f"{found.key} is {found.theirs!r} there, {found.ours!r} here"
 
 
-def _scenario(experiment: Experiment) -> dict[str, Any]:
-    data = experiment.model_dump(mode="json")
-    picked: dict[str, Any] = {"faults": data["faults"]}
-    for key in SCENARIO:
-        section, _, field = key.partition(".")
-        picked[key] = data[section][field] if field else data[section]
-    return picked
-
-
-def _first_difference(a: Any, b: Any, path: str) -> str | None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in [*a, *(k for k in b if k not in a)]:
-            found = _first_difference(a.get(key), b.get(key), f"{path}.{key}" if path else key)
-            if found:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return f"{path} has {len(a)} entries there, {len(b)} here"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            found = _first_difference(x, y, f"{path}.{i}")
-            if found:
-                return found
-        return None
-    return None if a == b else f"{path} is {a!r} there, {b!r} here"
-
-
-def _read_rows(folder: RunFolder, where: str) -> dict[int, Row]:
+def _rows(folder: RunFolder, where: str) -> dict[int, Row]:
+    """The compared columns of each replication; a row without them is one line."""
     rows: dict[int, Row] = {}
-    for line, record in enumerate(folder.read_table("replications.csv"), start=2):
-        try:
-            rows[int(record["replication"])] = {
-                column: float(record[column])
-                for column in ("slips", "trials", "exposure_minutes_total")
-            }
-        except (KeyError, TypeError, ValueError):
-            raise BadInput(
-                f"{where}: replications.csv line {line} is not a replication row"
-            ) from None
+    for line, (index, row) in enumerate(read_replications(folder, where).items(), start=2):
+        if any(row.get(column) is None for column in COLUMNS):
+            raise BadInput(f"{where}: replications.csv line {line} is not a replication row")
+        rows[index] = {column: row[column] for column in COLUMNS}  # type: ignore[misc]
     return rows

@@ -16,11 +16,11 @@ from .baseline import Baseline, Comparison, compare
 from .checker import ReplicationMetrics
 from .environment import Environment
 from .experiment import Experiment
-from .results import RunFolder
-from .run import RunRecorder
+from .metrics import REPLICATION_COLUMNS, replication_row
+from .run_folder import RunFolder, RunRecorder
 from .runner import RunResult, run_replications
 from .sequential import GateVerdict, Plan, decide_at_end, settle
-from .summary import REPLICATION_COLUMNS, replication_row, summarize
+from .summary import summarize
 
 
 @dataclass

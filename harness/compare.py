@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .comparison import RunData, check_comparable, compare, name_runs, read_run, write_files
+from .comparison import compare, write_files
 from .errors import BadInput
 from .matrix import Comparison
 from .report import render, write_pngs
-from .results import RunFolder, manifest
 from .run import run_sim
+from .run_folder import RunData, RunFolder, check_comparable, manifest, name_runs, read_run
 
 KIND = "comparison"
 

@@ -7,144 +7,23 @@ paired test on per-replication minutes down (Wilcoxon signed-rank); slip-through
 protected trials, with Fisher's exact test. All p-values of a comparison form one family and
 are Holm-adjusted, so "significant" holds for the whole table at the 5% level.
 
-Run folders compare when they were made by the same harness version and mode from the same
-seed, shift and population: then they saw the same reports, and what differs is what they
-were run under (safeguards, operators, faults, restore).
+Which run folders compare is `run_folder.pairing`'s one definition; they are read through
+`run_folder`.
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
-from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from .checker import Outage
-from .errors import BadInput
-from .metrics import lookup
-from .results import RunFolder
+from .metrics import COSTS, PER_SHIFT, lookup
+from .run_folder import RunData, RunFolder
 from .stats import CONFIDENCE, compare_paired, compare_proportions, holm, mean_interval
 
 ALPHA = 1.0 - CONFIDENCE
 
-PER_SHIFT = {
-    "exposure_minutes": "exposure_minutes_total",
-    "escalations": "escalations",
-    "requeued": "requeued",
-    "wrongful_actions": "wrongful_actions",
-    "missed_violations": "missed_violations",
-    "decisions": "decisions",
-}
-"""Per-shift quantities (mean over replications, with an interval): name -> replications.csv
-column."""
-
-COSTS = (
-    "escalations",
-    "requeued",
-    "queue_wait_p95_minutes",
-    "decisions_per_operator_hour",
-    "wrongful_actions",
-    "missed_violations",
-)
-"""What a configuration costs the operation, each compared with the baseline as a ratio."""
-
-TRADEOFFS = ("decisions_per_operator_hour", "queue_wait_p95_minutes")
+TRADEOFFS = tuple(cost.key for cost in COSTS if cost.tradeoff)
 """Costs a protection-versus-cost Pareto front is drawn against."""
-
-REPORT_STREAM = ("experiment.seed", "experiment.shift", "population")
-"""What decides the reports a replication sees: runs compare only when these agree."""
-
-
-@dataclass(frozen=True)
-class RunData:
-    """A finished (or interrupted) run folder, as a comparison reads it."""
-
-    path: Path
-    name: str
-    summary: dict
-    manifest: dict
-    experiment: dict  # the resolved experiment, as parsed from experiment.toml
-    experiment_toml: str
-    replications: dict[int, dict[str, float | None]]
-    outages: tuple[Outage, ...]
-
-
-def read_run(path: str | Path, name: str | None = None) -> RunData:
-    """Read a run folder; anything missing or unreadable is one line naming the folder."""
-    path = Path(path)
-    if not path.is_dir():
-        raise BadInput(f"{path}: no such run folder")
-    folder = RunFolder(path)
-    for needed in ("summary.json", "manifest.json", "experiment.toml"):
-        if not (path / needed).is_file():
-            raise BadInput(f"{path}: not a finished run folder (no {needed})")
-    if not (path / "outages.csv").is_file():
-        raise BadInput(f"{path}: no outages.csv: the run predates outage records; run it again")
-    try:
-        summary = folder.read_json("summary.json")
-        about = folder.read_json("manifest.json")
-        text = (path / "experiment.toml").read_text(encoding="utf-8")
-        experiment = tomllib.loads(text)
-        rows = folder.read_table("replications.csv")
-        outages = tuple(
-            Outage(
-                int(row["account"]),
-                float(row["start_minutes"]) * 60.0,
-                float(row["minutes"]),
-                row["restored"] == "1",
-            )
-            for row in folder.read_table("outages.csv")
-        )
-        replications = {
-            int(row["replication"]): {k: float(v) if v != "" else None for k, v in row.items()}
-            for row in rows
-        }
-    except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
-        raise BadInput(f"{path}: unreadable run folder ({exc.__class__.__name__}: {exc})") from None
-    label = name or about.get("configuration") or summary.get("experiment") or path.name
-    return RunData(path, label, summary, about, experiment, text, replications, outages)
-
-
-def check_comparable(runs: list[RunData]) -> None:
-    """Refuse runs that did not see the same reports: another harness version, another
-    mode, or another seed, shift or population."""
-    first = runs[0]
-    seen = {first.path.resolve()}
-    for run in runs[1:]:
-        if run.path.resolve() in seen:
-            raise BadInput(f"{run.path}: given twice")
-        seen.add(run.path.resolve())
-        facts = [
-            ("harness version", first.manifest.get("version"), run.manifest.get("version")),
-            ("mode", first.summary.get("mode"), run.summary.get("mode")),
-            *(
-                (key, lookup(first.experiment, key), lookup(run.experiment, key))
-                for key in REPORT_STREAM
-            ),
-        ]
-        for what, theirs, ours in facts:
-            if theirs != ours:
-                shown = f"{ours!r} here, {theirs!r} in {first.path}"
-                if isinstance(ours, dict) and isinstance(theirs, dict):
-                    keys = [*ours, *(k for k in theirs if k not in ours)]  # in file order
-                    key = next(k for k in keys if ours.get(k) != theirs.get(k))
-                    what = f"{what}.{key}"
-                    shown = f"{ours.get(key)!r} here, {theirs.get(key)!r} in {first.path}"
-                raise BadInput(
-                    f"{run.path}: not comparable: {what} differs ({shown}); runs compare only "
-                    "when the same harness version ran them from the same seed, shift and "
-                    "population, so that each replication saw the same reports"
-                )
-
-
-def name_runs(paths: list[Path]) -> list[RunData]:
-    """Read run folders named by their configuration or experiment; where two would share
-    a name, by folder instead."""
-    runs = [read_run(p) for p in paths]
-    names = [r.name for r in runs]
-    return [replace(r, name=r.path.name) if names.count(r.name) > 1 else r for r in runs]
-
 
 # --- the comparison ----------------------------------------------------------------------
 
@@ -163,7 +42,7 @@ def compare(runs: list[RunData], baseline: int | None) -> dict:
         entry["vs_baseline"] = {
             "protected_slip_through": _slip_test(run, base),
             "exposure_minutes_per_shift": _exposure_test(run, base),
-            "cost_ratio": {key: _ratio(entry[key], entries[baseline][key]) for key in COSTS},
+            "cost_ratio": {c.key: _ratio(entry[c.key], entries[baseline][c.key]) for c in COSTS},
         }
         tests += [entry["vs_baseline"]["protected_slip_through"]]
         tests += [entry["vs_baseline"]["exposure_minutes_per_shift"]]
@@ -210,13 +89,12 @@ def _describe(run: RunData) -> dict:
             name: mean_interval([row[column] or 0.0 for row in rows])
             for name, column in PER_SHIFT.items()
         },
-        "queue_wait_p95_minutes": m["queue_wait_minutes"]["p95"],
-        "decisions_per_operator_hour": m["decisions_per_operator_hour"],
         "faults": run.summary["faults"],
         "outside_faults": run.summary.get("outside_faults"),
     }
-    for name in ("escalations", "requeued", "wrongful_actions", "missed_violations"):
-        entry[name] = entry["per_shift"][name]
+    for cost in COSTS:
+        per_shift = cost.path is None
+        entry[cost.key] = entry["per_shift"][cost.key] if per_shift else lookup(m, cost.path)
     return entry
 
 
@@ -341,7 +219,7 @@ CSV_COLUMNS = (
     "exposure_verdict",
     "outages",
     "outage_minutes_p95",
-    *(f"{cost}_{part}" for cost in COSTS for part in ("value", "ratio")),
+    *(f"{cost.key}_{part}" for cost in COSTS for part in ("value", "ratio")),
     *(f"pareto_{cost}" for cost in TRADEOFFS),
 )
 
@@ -376,7 +254,7 @@ def csv_rows(comparison: dict) -> list[list]:
                 exposure_test.get("verdict"),
                 e["outage_minutes"]["count"],
                 e["outage_minutes"]["p95"],
-                *(x for cost in COSTS for x in (point_value(e[cost]), ratios.get(cost))),
+                *(x for c in COSTS for x in (point_value(e[c.key]), ratios.get(c.key))),
                 *(int(e["pareto"][cost]) for cost in TRADEOFFS),
             ]
         )

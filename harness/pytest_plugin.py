@@ -93,7 +93,7 @@ class ExperimentFile(pytest.File):
         """The experiment's check, run once for all of its gates."""
         if self._check is None:
             from .check import run_check
-            from .results import RunFolder
+            from .run_folder import RunFolder
 
             out = self.config.getoption("safeguard_out")
             base = Path(out) if out else self.config.rootpath / "results"
@@ -168,8 +168,8 @@ def safeguard_run(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..
     ) -> ExperimentRun:
         from .errors import BadInput
         from .experiment import load
-        from .results import RunFolder
         from .run import run_sim
+        from .run_folder import RunFolder
 
         extra = [*overrides]
         if replications is not None:

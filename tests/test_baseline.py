@@ -141,3 +141,25 @@ def test_a_folder_that_is_not_a_usable_baseline_is_one_line_and_exit_2(baseline,
     (folder / "replications.csv").write_text("replication,slips\nzero,one\n")
     assert main(["check", str(path), "--baseline", str(folder)]) == 2
     assert "replications.csv line 2 is not a replication row" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "recorded,expected",
+    [
+        ({"manifest.json": {"version": "0.0.1"}}, "harness version is '0.0.1' there, '0.1.0' here"),
+        ({"summary.json": {"mode": "live"}}, "mode is 'live' there, 'sim' here"),
+    ],
+)
+def test_a_baseline_whose_replications_do_not_pair_is_refused_like_a_comparison(
+    recorded, expected, baseline, capsys
+):
+    """Replications pair only when the same harness version ran both in the same mode:
+    the one definition `harness compare` applies too."""
+    path, folder = baseline
+    for name, changes in recorded.items():
+        data = json.loads((folder / name).read_text())
+        (folder / name).write_text(json.dumps({**data, **changes}))
+    assert main(["check", str(path), "--baseline", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"--baseline {folder}: not comparable" in err
+    assert expected in err, err

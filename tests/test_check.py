@@ -14,8 +14,8 @@ from harness.check import run_check
 from harness.cli import main
 from harness.environment import Environment
 from harness.experiment import CheckSpec, Gate
-from harness.results import RunFolder
 from harness.run import run_sim
+from harness.run_folder import RunFolder
 from harness.runner import run_replications
 from harness.sequential import Plan, settle
 from harness.stats import proportion

@@ -18,14 +18,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from harness.cli import main
-from harness.comparison import compare, pareto, read_run
+from harness.comparison import compare, pareto
 from harness.drivers.sim import simulate
 from harness.environment import Environment
 from harness.history import read_jsonl
 from harness.matrix import load_comparison
 from harness.report import charts
-from harness.results import RunFolder
 from harness.run import run_sim
+from harness.run_folder import RunFolder, read_run
 from harness.stats import percent
 
 CHARTS = ("chart-slip-through", "chart-exposure", "chart-tradeoff", "chart-timeline")

@@ -20,7 +20,7 @@ from servers import ADMIN, harness_serve, running, served
 
 from harness.environment import Environment
 from harness.experiment import from_raw
-from harness.results import RunFolder
+from harness.run_folder import RunFolder
 from harness.runner import run_replications
 from harness.summary import summarize
 

@@ -13,7 +13,7 @@ from ..baseline import load_baseline
 from ..check import run_check
 from ..console import print_check, print_summary
 from ..errors import BadInput
-from ..results import RunFolder
+from ..run_folder import RunFolder
 from .common import (
     add_experiment_arguments,
     add_simulation_arguments,

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..client import ADMIN_TOKEN_VARIABLE
 from ..experiment import Experiment, load
-from ..results import RunFolder
+from ..run_folder import RunFolder
 
 T = TypeVar("T")
 

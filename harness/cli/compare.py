@@ -12,7 +12,7 @@ from ..compare import comparable_runs, compare_folders, run_matrix
 from ..console import print_comparison
 from ..errors import BadInput
 from ..matrix import load_comparison, toml_value
-from ..results import RunFolder
+from ..run_folder import RunFolder
 from .common import add_override_arguments, add_simulation_arguments, progress_bar
 
 

@@ -10,7 +10,7 @@ from ..explore.findings import KINDS
 from ..explore.narrate import headline
 from ..explore.runs import TRACE_FILE, Setup, explore
 from ..explore.space import DEPTH
-from ..results import RunFolder
+from ..run_folder import RunFolder
 from .common import add_experiment_arguments, add_target_argument, count, load_experiment
 
 BUDGET = 5000  # sequences searched by default (about 5 to 10 seconds on one core)

@@ -11,8 +11,8 @@ from rich.console import Console
 from ..console import print_gates, print_summary
 from ..errors import BadInput
 from ..experiment import Experiment
-from ..results import RunFolder
 from ..run import run_sim
+from ..run_folder import RunFolder
 from .common import (
     add_experiment_arguments,
     add_simulation_arguments,

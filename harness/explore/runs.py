@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..environment import Environment
 from ..experiment import Experiment
-from ..results import RunFolder, manifest
+from ..run_folder import RunFolder, manifest
 from .control import connect
 from .narrate import Narrator
 from .play import Attempt, Player

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..comparison import RunData
+from ..run_folder import RunData
 from .charts import to_png
 from .page import figures, render, shift_of
 

@@ -21,7 +21,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ..comparison import RunData, verdict_key
+from ..comparison import verdict_key
+from ..run_folder import RunData
 from ..stats import format_rate, percent
 
 BASELINE_COLOR = "#0969da"

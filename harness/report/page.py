@@ -9,24 +9,16 @@ from html import escape
 
 from targets.moderation import format_duration
 
-from ..comparison import COSTS, TRADEOFFS, RunData, point_value, verdict_key
+from ..comparison import TRADEOFFS, point_value, verdict_key
 from ..experiment import ExperimentInfo
+from ..metrics import COSTS
+from ..run_folder import RunData
 from ..stats import format_rate, percent
 from ..summary import window_rates
 from . import charts
 
-COST_TITLES = {
-    "escalations": "escalations per shift",
-    "requeued": "requeued per shift",
-    "queue_wait_p95_minutes": "queue wait p95 (minutes)",
-    "decisions_per_operator_hour": "decisions per operator hour",
-    "wrongful_actions": "wrongful actions per shift",
-    "missed_violations": "missed violations per shift",
-}
-TRADEOFF_TITLES = {
-    "decisions_per_operator_hour": "reviewer workload: decisions per operator hour",
-    "queue_wait_p95_minutes": "queue wait p95 (minutes)",
-}
+COST_TITLES = {cost.key: cost.title for cost in COSTS}
+TRADEOFF_TITLES = {cost.key: cost.tradeoff for cost in COSTS if cost.tradeoff}
 VERDICT_CLASS = {
     "significantly lower": "lower",
     "significantly higher": "higher",
@@ -351,17 +343,17 @@ def _cost_table(comparison: dict) -> str:
         cells = []
         ratios = (e["vs_baseline"] or {}).get("cost_ratio", {})
         for cost in COSTS:
-            value = e[cost]
+            value = e[cost.key]
             shown = mean_ci(value) if isinstance(value, dict) else number(value)
-            base_value = None if base is None or base is e else point_value(base[cost])
+            base_value = None if base is None or base is e else point_value(base[cost.key])
             cells.append(
                 f'<td class="num">{escape(shown)}'
-                f"{ratio(point_value(value), base_value, ratios.get(cost))}</td>"
+                f"{ratio(point_value(value), base_value, ratios.get(cost.key))}</td>"
             )
         rows.append("<tr>" + _name(i, e) + "".join(cells) + "</tr>")
     head = (
         "<tr><th>#</th><th>configuration</th>"
-        + "".join(f"<th>{escape(COST_TITLES[c])}</th>" for c in COSTS)
+        + "".join(f"<th>{escape(c.title)}</th>" for c in COSTS)
         + "</tr>"
     )
     return (

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from locust.stats import PERCENTILES_TO_REPORT, RequestStats, StatsCSV, StatsError
 
-from ...results import RunFolder
+from ...run_folder import RunFolder
 
 FILES = {"requests": "locust_requests.csv", "failures": "locust_failures.csv"}
 

@@ -30,8 +30,7 @@ from ...environment import Environment
 from ...errors import BadInput
 from ...experiment import Experiment, LatencyFault
 from ...history import History
-from ...results import RunFolder
-from ...run import RunRecorder
+from ...run_folder import RunFolder, RunRecorder
 from ...runner import RunResult
 from .board import Board
 from .cluster import LocalCrew, MasterCrew, PinnedDispatcher

@@ -1,13 +1,5 @@
-"""Run folders: everything a run produced, written as it goes so nothing is lost.
-
-results/<experiment>-<timestamp>/
-  experiment.toml      the resolved experiment (every default filled in)
-  manifest.json        version, seed, git revision, Python, command, status
-  summary.json         pooled metrics with 95% intervals, gates, fault schedule
-  replications.csv     one row per replication
-  outages.csv          one row per protected-account outage: when it began, how long it lasted
-  histories/replication-NNNN.jsonl   full histories of the first replications
-"""
+"""A run folder's files: written atomically or appended as a run goes, so nothing is lost,
+and read back; the manifest that says what ran."""
 
 from __future__ import annotations
 
@@ -20,10 +12,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import __version__
-from .history import write_jsonl
+from .. import __version__
+from ..history import write_jsonl
+from .layout import HISTORIES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class RunFolder:
@@ -75,7 +68,7 @@ class RunFolder:
         self.append_rows(name, rows)
 
     def write_history(self, replication: int, ops: list) -> Path:
-        target = self.path / "histories" / f"replication-{replication:04d}.jsonl"
+        target = self.path / HISTORIES / f"replication-{replication:04d}.jsonl"
         target.parent.mkdir(exist_ok=True)
         write_jsonl(ops, target, replication)
         return target
