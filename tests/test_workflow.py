@@ -19,8 +19,8 @@ import yaml
 from conftest import ROOT, small, small_raw
 
 from harness.cli import build_parser
-from harness.results import RunFolder
 from harness.run import run_sim
+from harness.run_folder import RunFolder
 
 WORKFLOW = ROOT / ".github" / "workflows" / "safeguards.yml"
 CI_RUN = ROOT / ".ci" / "run"
@@ -132,7 +132,7 @@ def test_a_changed_scenario_is_checked_without_a_baseline_with_a_notice(tmp_path
     run_sim(small(population__accounts=400), RunFolder(tmp_path / "baseline"), jobs=1)
     done = step_script("Check the safeguard gates", tmp_path, EXPERIMENT=str(gate_experiment))
     assert done.returncode == 0, done.stderr
-    assert "a run of another experiment" in done.stderr  # the refusal stays in the log
+    assert "not comparable" in done.stderr  # the refusal stays in the log
     (notice,) = [line for line in done.stdout.splitlines() if line.startswith("::notice")]
     assert "title=Checked without a baseline::" in notice and "population.accounts" in notice
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
