@@ -15,11 +15,11 @@ import itertools
 import pickle
 from typing import Any
 
-from .model import PendingAction, Report
+from .model import Outcome, PendingAction, Report, ReportView
 from .safeguards import Safeguards
 from .service import ModerationService
 
-STATE_CLASSES = (Safeguards, Report, PendingAction)
+STATE_CLASSES = (Safeguards, Report, PendingAction, Outcome, ReportView)  # answers: remembered
 FROM_SETTINGS = frozenset(
     {
         "clock",
@@ -55,7 +55,12 @@ class _Pickler(pickle.Pickler):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.names = {id(obj): name for name, obj in _settings(service).items()}
 
+        self.tokens = {op.token: op.id for op in service._operators.values()}
+
     def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is str:  # a token (in remembered requests) is named by its operator
+            op_id = self.tokens.get(obj)
+            return None if op_id is None else ("token", op_id)
         return self.names.get(id(obj))
 
     def reducer_override(self, obj: Any) -> Any:
@@ -68,6 +73,7 @@ class _Unpickler(pickle.Unpickler):
     def __init__(self, file: io.BytesIO, into: ModerationService) -> None:
         super().__init__(file)
         self.objects = _settings(into)
+        self.objects.update({("token", op.id): op.token for op in into._operators.values()})
 
     def persistent_load(self, pid: Any) -> Any:
         try:

@@ -19,11 +19,12 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from .model import OperatorRecord
 from .service import Journal
 from .spec import ServiceSpec
 
@@ -60,6 +61,8 @@ class Store(Protocol):
 
     def compact(self, state: bytes) -> None: ...
 
+    def use_tokens(self, operators: Iterable[OperatorRecord]) -> None: ...
+
     def close(self) -> None: ...
 
     def describe(self) -> str: ...
@@ -84,6 +87,9 @@ class MemoryStore:
     def compact(self, state: bytes) -> None:
         pass
 
+    def use_tokens(self, operators: Iterable[OperatorRecord]) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -100,6 +106,7 @@ class SqliteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._operator_of: dict[str, str] = {}
         self._lock = _lock(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -124,8 +131,14 @@ class SqliteStore:
     def journal(self) -> Journal:
         return self
 
+    def use_tokens(self, operators: Iterable[OperatorRecord]) -> None:
+        """Journal these operators' tokens as `{"operator": id}`: the store holds none."""
+        self._operator_of = {op.token: op.id for op in operators}
+
     def append(self, at: float, command: str, args: tuple, kwargs: dict) -> None:
         """Commit one command; called by the core before the caller gets its answer."""
+        if args and args[0] in self._operator_of:
+            args = ({"operator": self._operator_of[args[0]]}, *args[1:])
         try:
             self._db.execute(
                 "INSERT INTO journal (at, command, arguments) VALUES (?, ?, ?)",
@@ -234,3 +247,16 @@ def _lock(path: Path) -> int:
             "or give this one another store"
         ) from None
     return fd
+
+
+def with_tokens(entries: list[Entry], operators: Iterable[OperatorRecord]) -> list[Entry]:
+    """Journal entries as the core replays them: `{"operator": id}` back to its token."""
+    token = {op.id: op.token for op in operators}
+
+    def caller(first: Any) -> Any:
+        return token[first["operator"]] if isinstance(first, dict) else first
+
+    return [
+        (at, name, (caller(args[0]), *args[1:]) if args else args, kw)
+        for at, name, args, kw in entries
+    ]

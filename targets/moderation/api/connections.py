@@ -25,8 +25,10 @@ class BoundedHttp(HttpToolsProtocol):
     """uvicorn's httptools protocol with a limit on the head and a deadline per request."""
 
     _deadline: asyncio.TimerHandle | None = None
-    _head_bytes = 0
     _in_head = True
+    _head_bytes = 0  # of the head so far, as parsed
+    _unparsed = 0  # bytes received while a head was still incomplete
+    _refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -37,24 +39,40 @@ class BoundedHttp(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        counted = self._in_head
+        if self._refused:
+            return
         super().data_received(data)
-        if counted and self._in_head:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD:
+        if self._in_head and not self._refused:
+            self._unparsed += len(data)  # a head httptools keeps buffering until it ends
+            if self._unparsed > MAX_HEAD:
                 self._refuse_head()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head, self._head_bytes = True, 0
+        self._in_head, self._head_bytes, self._unparsed = True, 0, 0
+
+    def on_url(self, url: bytes) -> None:
+        self._head_bytes += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_bytes += len(name) + len(value) + 4
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        if self._head_bytes > MAX_HEAD:
+            return self._refuse_head()
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
 
     def on_message_complete(self) -> None:
         self._disarm()
-        super().on_message_complete()
+        if not self._refused:
+            super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -90,4 +108,4 @@ class BoundedHttp(HttpToolsProtocol):
             b"connection: close\r\n\r\n" + body
         )
         self.transport.close()
-        self._in_head = False
+        self._refused = True

@@ -20,7 +20,7 @@ from ..errors import Conflict, InvalidRequest, Unavailable
 from ..model import Outcome
 from ..service import ReplayError
 from ..spec import ServiceSpec
-from ..store import Saved, Store, StoreError
+from ..store import Saved, Store, StoreError, with_tokens
 from .credentials import Credentials
 
 T = TypeVar("T")
@@ -66,6 +66,7 @@ class ServedTarget:
         self.chaos = Chaos()
         self.lock = threading.RLock()
         self.failure: str | None = None  # why the service stopped answering, if it did
+        store.use_tokens(spec.operators)
         self.service = spec.build(clock, store.journal)
         self.covered = 0 if saved is None else saved.covered
         self.replayed = 0 if saved is None else self._resume(saved)
@@ -210,7 +211,9 @@ class ServedTarget:
         try:
             if saved.snapshot is not None:
                 snapshot.load(saved.snapshot, self.service)
-            return self.service.replay(saved.entries)
+            return self.service.replay(with_tokens(saved.entries, self.spec.operators))
+        except KeyError as exc:
+            raise StoreError(f"{where}: its journal names an unknown operator {exc}") from None
         except snapshot.SnapshotError as exc:
             raise StoreError(f"{where}: its snapshot cannot be loaded: {exc}") from None
         except ReplayError as exc:
