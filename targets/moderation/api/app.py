@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 from starlette.exceptions import HTTPException
 
@@ -88,7 +89,7 @@ def _digits(value: Any) -> Any:
     return value
 
 
-Id = Annotated[int, BeforeValidator(_digits), Path(ge=0, le=MAX_ID, examples=[1])]
+Id = Annotated[int, Path(ge=0, le=MAX_ID, examples=[1]), BeforeValidator(_digits)]
 DESCRIPTION = """
 A mock moderation service: accounts, a protected list, a review queue, operators and
 switchable safeguards. Operators authenticate with their own bearer token (admin:
@@ -412,6 +413,12 @@ def _document_credentials(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the API answers on `path`, across every route that matches it."""
+    routes = [r for r in app.routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
+    return sorted({method for route in routes for method in route.methods})
+
+
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(ModerationError)
     async def refused(request: Request, exc: ModerationError):
@@ -433,7 +440,10 @@ def _handle_errors(app: FastAPI) -> None:
             404: f"no endpoint at {path} (the API is described at /openapi.json)",
             405: f"{request.method} is not allowed on {path}",
         }.get(status, str(exc.detail))
-        return error(status, HTTP_ERRORS.get(status, "http_error"), message, **(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if status == 405:  # every method of the path, not only those of its first route
+            headers["Allow"] = ", ".join(_methods(app, path))
+        return error(status, HTTP_ERRORS.get(status, "http_error"), message, **headers)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):
