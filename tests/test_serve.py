@@ -93,7 +93,7 @@ def test_every_acknowledged_write_survives_kill_9_and_pending_approvals_stay_pen
         process.wait(timeout=10)
         writer.join(timeout=30)
 
-    with harness_serve(*args) as (_, url):
+    with harness_serve(*args, "--admin-token", ADMIN) as (_, url):
         client = HttpTarget(url, ADMIN)
         after = read_audit(client)
         assert after[: len(before)] == before

@@ -19,12 +19,17 @@ def reopen(path, time_scale: float = 0.0):
     )
 
 
+def token(target, operator: str) -> str:
+    """An operator's token: a durable store derives them from the admin token."""
+    return next(op.token for op in target.spec.operators if op.id == operator)
+
+
 def test_restarts_replay_every_command_once(tmp_path):
     path = tmp_path / "state.db"
     target = reopen(path)
     report = target.call(Core.file_report, "user", 1)
-    target.call(Core.claim, "tok-r1")
-    pending = target.call(Core.decide, "tok-r1", report, "approve", "deactivate")
+    target.call(Core.claim, token(target, "r1"))
+    pending = target.call(Core.decide, token(target, "r1"), report, "approve", "deactivate")
     target.advance(120.0)
     audit = target.service.audit()
     target.store.close()
@@ -33,7 +38,7 @@ def test_restarts_replay_every_command_once(tmp_path):
         assert again.replayed == 3
         assert again.service.audit() == audit
         assert again.clock.now() == 120.0
-        [waiting] = again.call(Core.pending_approvals, f"tok-{pending.approver}")
+        [waiting] = again.call(Core.pending_approvals, token(again, pending.approver))
         assert waiting.state == "awaiting_approval"
         again.store.close()
 
@@ -76,11 +81,11 @@ def test_a_journal_that_cannot_be_written_stops_the_service_until_restart(tmp_pa
     path = tmp_path / "state.db"
     target = reopen(path)
     report = target.call(Core.file_report, "user", 3)
-    target.call(Core.claim, "tok-r1")
+    target.call(Core.claim, token(target, "r1"))
     acknowledged = target.service.audit()
     target.store._db = FullDisk(target.store._db)
     with pytest.raises(Unavailable, match="disk is full"):
-        target.call(Core.decide, "tok-r1", report, "approve", "suspend")
+        target.call(Core.decide, token(target, "r1"), report, "approve", "suspend")
     with pytest.raises(Unavailable, match="restart the service"):
         target.call(Core.account, 3)
     target.store._db = target.store._db._db
@@ -88,7 +93,9 @@ def test_a_journal_that_cannot_be_written_stops_the_service_until_restart(tmp_pa
     again = reopen(path)
     assert again.service.audit() == acknowledged
     assert again.call(Core.account, 3).status == "active"
-    assert again.call(Core.decide, "tok-r1", report, "approve", "suspend").status == "applied"
+    assert again.call(Core.decide, token(again, "r1"), report, "approve", "suspend").status == (
+        "applied"
+    )
 
 
 def test_health_answers_503_once_the_store_failed(tmp_path):

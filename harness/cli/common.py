@@ -12,6 +12,8 @@ from typing import TypeVar
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from targets.moderation.clock import MAX_TIME_SCALE
+
 from ..client import ADMIN_TOKEN_VARIABLE
 from ..experiment import Experiment, load
 from ..run_folder import RunFolder
@@ -49,8 +51,10 @@ def scale(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 (manual clock) or more, got {text}")
+    if not 0 <= value <= MAX_TIME_SCALE:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (manual clock) to {MAX_TIME_SCALE:,.0f}, got {text}"
+        )
     return value
 
 

@@ -15,8 +15,10 @@ import uvicorn
 
 from targets.moderation import ServiceSpec
 from targets.moderation.api import ServedTarget, create_app
+from targets.moderation.api.connections import IDLE_SECONDS, BoundedHttp
 from targets.moderation.store import MemoryStore, SqliteStore, Store, StoreError
 
+from ..client import ADMIN_TOKEN_VARIABLE, admin_token
 from ..environment import Environment
 from ..errors import BadInput
 from ..experiment import Experiment, from_raw, load
@@ -73,7 +75,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "minutes); 0: a manual clock that moves only through POST /admin/clock",
     )
     p.add_argument(
-        "--admin-token", metavar="TOKEN", help="the admin token (default: generated, printed)"
+        "--admin-token",
+        metavar="TOKEN",
+        help=f"the admin token (default: the {ADMIN_TOKEN_VARIABLE} environment variable, "
+        "else generated and printed); a SQLite store keeps only a digest of it, so resuming "
+        "one needs the token it was started with",
     )
     p.set_defaults(handler=main)
 
@@ -91,7 +97,7 @@ def main(args: argparse.Namespace) -> int:
             store,
             lambda: served_spec(experiment),
             time_scale=args.time_scale,
-            admin_token=args.admin_token,
+            admin_token=admin_token(args.admin_token),
             name=experiment.experiment.name,
             label=label,
         )
@@ -100,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
         raise BadInput(str(exc)) from None
     sock = listen(args.host, args.port)
     url = _url(sock)
-    print(_banner(served, url), flush=True)
+    print(_banner(served, url, given=admin_token(args.admin_token) is not None), flush=True)
     try:
         http_server(served).run(sockets=[sock])
     except KeyboardInterrupt:
@@ -113,8 +119,15 @@ def main(args: argparse.Namespace) -> int:
 
 def http_server(served: ServedTarget) -> uvicorn.Server:
     """The HTTP server every served target runs in: one process, one event loop (the core
-    is a single writer), no access log."""
-    return uvicorn.Server(uvicorn.Config(create_app(served), log_level="warning", access_log=False))
+    is a single writer), no access log, bounded requests and connections."""
+    config = uvicorn.Config(
+        create_app(served),
+        http=BoundedHttp,
+        timeout_keep_alive=IDLE_SECONDS,
+        log_level="warning",
+        access_log=False,
+    )
+    return uvicorn.Server(config)
 
 
 def served_spec(experiment: Experiment) -> ServiceSpec:
@@ -154,7 +167,7 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _banner(served: ServedTarget, url: str) -> str:
+def _banner(served: ServedTarget, url: str, given: bool) -> str:
     scale = served.scale
     clock = (
         "manual (moves only through POST /admin/clock)"
@@ -162,15 +175,20 @@ def _banner(served: ServedTarget, url: str) -> str:
         else f"{scale:g} simulated second(s) per wall second"
     )
     resumed = (
-        f", resumed: {served.replayed:,} journaled commands replayed" if served.replayed else ""
+        f", resumed: {served.covered:,} commands from a snapshot, {served.replayed:,} "
+        "journaled commands replayed"
+        if served.replayed or served.covered
+        else ""
     )
+    token = "as given" if given else served.admin_token
+    show = "$ADMIN" if given else served.admin_token
     return "\n".join(
         [
             f"serving {served.name} at {url} (store: {served.store.describe()}{resumed})",
             f"clock: {clock}; now at {served.clock.now():,.0f}s of the shift",
             f"API: {url}/docs (OpenAPI document: {url}/openapi.json)",
-            f"admin token: {served.admin_token}",
-            f"operators' credentials: curl -s -H 'Authorization: Bearer {served.admin_token}' "
+            f"admin token: {token}",
+            f"operators' credentials: curl -s -H 'Authorization: Bearer {show}' "
             f"{url}/admin/operators",
             "Ctrl-C stops the service.",
         ]

@@ -6,6 +6,10 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+MAX_TIME_SCALE = 10_000_000.0
+"""Simulated seconds per wall second at most (a wall second is then 16 weeks, more than any
+shift needs); far beyond it a running clock soon leaves the range of a float."""
+
 
 class Clock(Protocol):
     """Seconds since the start of the shift."""

@@ -54,6 +54,10 @@ from .model import (
 from .safeguards import DELAYED_ACTION, LEAVER_LOCKOUT, PROTECTED_LIST, TWO_PERSON_RULE, Safeguards
 
 RESTORE_MONITOR = "restore_monitor"
+DELAY_MONITOR = "delay_monitor"
+SYSTEM_ACTORS = frozenset({RESTORE_MONITOR, DELAY_MONITOR, "admin"})
+"""Names the audit log uses for the service's own entries; no reporter may take them."""
+IDEMPOTENCY_KEYS = 100_000  # keyed answers remembered (about 60 MB at most)
 _FIRE = 0  # timer kinds; ints keep heap comparisons cheap
 _RESTORE = 1
 
@@ -73,6 +77,10 @@ def command(method: Callable[..., T]) -> Callable[..., T]:
     scopes `idempotency_key`: the same key from the same caller returns the first answer
     without a second effect; reusing it for a different request is a conflict. An operator's
     token is checked again on a repeat, so a departed operator cannot fetch answers either.
+    The last `IDEMPOTENCY_KEYS` keyed answers are remembered (oldest forgotten first).
+
+    A command answers None only when it changed nothing (an empty claim): such a call is
+    neither journaled nor remembered under its key, so repeating it simply asks again.
     """
     name = method.__name__
     takes_token = method.__code__.co_varnames[1] == "token"
@@ -95,8 +103,13 @@ def command(method: Callable[..., T]) -> Callable[..., T]:
                     self._authenticate(args[0], now)
                 return seen[1]
         result = method(self, *args, **kw)
+        if result is None:
+            return result
         if idempotency_key is not None:
-            self._idempotent[slot] = ((args, kw), result)
+            remembered = self._idempotent
+            remembered[slot] = ((args, kw), result)
+            if len(remembered) > IDEMPOTENCY_KEYS:
+                del remembered[next(iter(remembered))]
         if self._journal is not None:
             self._journal.append(now, name, args, _with_key(kw, idempotency_key))
         return result
@@ -107,6 +120,16 @@ def command(method: Callable[..., T]) -> Callable[..., T]:
 
 def _with_key(kw: dict, key: str | None) -> dict:
     return kw if key is None else {**kw, "idempotency_key": key}
+
+
+class ReplayError(Exception):
+    """A journal entry the service refuses on replay: the journal does not belong to this
+    service (another server wrote to it too, or it was edited)."""
+
+    def __init__(self, position: int, name: str, at: float, cause: Exception) -> None:
+        self.position = position
+        self.detail = f"({name} at {at:g}s) cannot be replayed: {type(cause).__name__}: {cause}"
+        super().__init__(f"journal entry {position} {self.detail}")
 
 
 class _ReplayClock:
@@ -226,6 +249,11 @@ class ModerationService:
     @command
     def file_report(self, reporter: str, account_id: int, violating: bool = False) -> int:
         """A user's complaint about an account; returns the report id."""
+        if reporter in SYSTEM_ACTORS or reporter in self._operators:
+            raise InvalidRequest(
+                f"reporter {reporter!r} is the name of an operator or of the service itself "
+                "in the audit log; choose another"
+            )
         self._profile(account_id)
         now = self._at
         report = Report(next(self._report_ids), account_id, reporter, bool(violating), now)
@@ -417,10 +445,13 @@ class ModerationService:
         try:
             for at, name, args, kw in entries:
                 method = getattr(self, name, None)
-                if not getattr(method, "is_command", False):
-                    raise ValueError(f"journal entry {count + 1} names no command: {name!r}")
                 virtual.at = at
-                method(*args, **kw)
+                try:
+                    if not getattr(method, "is_command", False):
+                        raise ValueError("no command of that name")
+                    method(*args, **kw)
+                except Exception as exc:
+                    raise ReplayError(count + 1, name, at, exc) from None
                 count += 1
         finally:
             self.clock, self._journal = live_clock, journal
@@ -665,7 +696,7 @@ class ModerationService:
                 continue
             cancel_p = self.safeguards.config.delayed_action.cancel_probability
             if pending.wrongful and self._rng.random() < cancel_p:
-                done.append(self._close(pending, CANCELLED, "delay_monitor", DELAYED_ACTION, due))
+                done.append(self._close(pending, CANCELLED, DELAY_MONITOR, DELAYED_ACTION, due))
             else:
                 done.append(self._apply(pending, pending.requested_by, due))
         return done

@@ -40,6 +40,12 @@ class ServiceSpec:
     def with_seed(self, seed: int | str) -> ServiceSpec:
         return replace(self, seed=seed)
 
+    def with_tokens(self, tokens: Mapping[str, str]) -> ServiceSpec:
+        """The same service with each operator's token replaced by `tokens[operator id]`."""
+        return replace(
+            self, operators=tuple(replace(o, token=tokens[o.id]) for o in self.operators)
+        )
+
     def to_json(self) -> str:
         return json.dumps(
             {

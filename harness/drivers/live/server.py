@@ -6,12 +6,14 @@ also told to stop if the harness process dies without stopping it."""
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from ...client import ADMIN_TOKEN_VARIABLE
 from ...errors import BadInput
 
 STARTUP_SECONDS = 60.0
@@ -24,12 +26,14 @@ def die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def child(command: list[str], log: Path) -> subprocess.Popen:
+def child(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     """A process of the run: in its own session (a Ctrl-C at the terminal reaches only the
-    harness, which stops its children in order), output appended to `log`."""
+    harness, which stops its children in order), output appended to `log`; `env` is added
+    to the harness's environment."""
     with log.open("ab") as out:
         return subprocess.Popen(
             command,
+            env=None if env is None else {**os.environ, **env},
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -75,10 +79,10 @@ class ServerProcess:
             str(self.port),
             "--time-scale",
             repr(self.time_scale),
-            f"--admin-token={self.admin_token}",  # a token may start with "-"
         ]
         offset = self.log.stat().st_size if self.log.exists() else 0
-        self.process = child(command, self.log)
+        # by environment, not on the command line, which every user of the machine can read
+        self.process = child(command, self.log, {ADMIN_TOKEN_VARIABLE: self.admin_token})
         self.url = self._wait_for_banner(offset)
         self.port = int(self.url.rsplit(":", 1)[1])
         return self.url

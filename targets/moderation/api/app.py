@@ -11,9 +11,11 @@ import hmac
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 from starlette.exceptions import HTTPException
 
 from ..errors import InvalidRequest, ModerationError, Unauthorized, Unavailable
@@ -57,6 +59,7 @@ HTTP_ERRORS = {
 ERRORS = {
     code: {"model": ErrorOut, "description": text}
     for code, text in {
+        400: "the body is not valid JSON (or Content-Length is not a number)",
         401: "missing or unknown credentials",
         403: "the caller may not do this (departed, not its claim, own second approver)",
         404: "no such report, account, pending action or operator",
@@ -64,8 +67,30 @@ ERRORS = {
         "account; or an idempotency key reused",
         413: "body too large",
         422: "invalid request: the message names the field",
+        503: "the store failed (until a restart), or the server_errors fault is on",
     }.items()
 }
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers an operation can give, for its OpenAPI description."""
+    return {code: ERRORS[code] for code in sorted(codes)}
+
+
+KEYED = (409, 422, 503)  # a write with an Idempotency-Key header
+WITH_BODY = (400, 413, 422)
+OPERATOR_ERRORS = (401, 403, *KEYED)
+MAX_ID = 2**53 - 1  # ids stay exact in every JSON reader
+
+
+def _digits(value: Any) -> Any:
+    """Path ids are written in plain digits: no sign, point, underscore or space."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) < 17):
+        raise ValueError(f"an id is a whole number written in digits, 0 to {MAX_ID}")
+    return value
+
+
+Id = Annotated[int, Path(ge=0, le=MAX_ID, examples=[1]), BeforeValidator(_digits)]
 DESCRIPTION = """
 A mock moderation service: accounts, a protected list, a review queue, operators and
 switchable safeguards. Operators authenticate with their own bearer token (admin:
@@ -132,7 +157,7 @@ def create_app(served: ServedTarget) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses=ERRORS,
+        generate_unique_id_function=lambda route: route.name,
     )
     _handle_errors(app)
     _document_credentials(app)
@@ -142,50 +167,72 @@ def create_app(served: ServedTarget) -> FastAPI:
         if not hmac.compare_digest(token.encode(), served.admin_token.encode()):
             raise Unauthorized("admin endpoints need Authorization: Bearer <admin token>")
 
-    Admin = {"dependencies": [Depends(admin)], "openapi_extra": ADMIN, "tags": ["admin"]}
+    def Admin(*codes: int) -> dict[str, Any]:
+        return {
+            "dependencies": [Depends(admin)],
+            "openapi_extra": ADMIN,
+            "tags": ["admin"],
+            "responses": errors(401, *codes),
+        }
 
     # --- public ---------------------------------------------------------------------------
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], responses=errors(503))
     async def health() -> Health:
         """ok, or 503 once the service has stopped answering because its store failed."""
         if served.failure is not None:
             raise Unavailable(served.failure)
         return {"status": "ok"}
 
-    @app.get("/clock", tags=["service"])
+    @app.get("/clock", tags=["service"], responses=errors(503))
     async def clock() -> ClockOut:
         """The service's clock, in seconds since the start of the shift."""
         return _clock(served)
 
-    @app.post("/reports", status_code=201, tags=["reports"], openapi_extra=IDEMPOTENT)
+    @app.post(
+        "/reports",
+        status_code=201,
+        tags=["reports"],
+        openapi_extra=IDEMPOTENT,
+        responses=errors(404, *KEYED, *WITH_BODY),
+    )
     async def file_report(body: NewReport, request: Request) -> ReportFiled:
-        """A platform user reports an account; the report joins the review queue."""
+        """A platform user reports an account; the report joins the review queue. The
+        reporter is anonymous, so an idempotency key is scoped by the client's address."""
+        key = idempotency_key(request)
+        if key is not None:
+            key = f"{request.client.host if request.client else '?'} {key}"
         report_id = served.call(
-            Core.file_report,
-            body.reporter,
-            body.account_id,
-            body.violating,
-            idempotency_key=idempotency_key(request),
+            Core.file_report, body.reporter, body.account_id, body.violating, idempotency_key=key
         )
         return {"report_id": report_id}
 
-    @app.get("/accounts/{account_id}", tags=["accounts"])
-    async def account(account_id: int) -> AccountOut:
+    @app.get("/accounts/{account_id}", tags=["accounts"], responses=errors(404, 422, 503))
+    async def account(account_id: Id) -> AccountOut:
         """An account and its status (active, suspended, deactivated), as the public sees it."""
         return served.call(Core.account, account_id)._asdict()
 
     # --- operators --------------------------------------------------------------------------
 
-    @app.post("/queue/claim", tags=["reports"], openapi_extra=OPERATOR_WRITE)
+    @app.post(
+        "/queue/claim",
+        tags=["reports"],
+        openapi_extra=OPERATOR_WRITE,
+        responses=errors(*OPERATOR_ERRORS),
+    )
     async def claim(request: Request) -> Claimed:
         """The next queue item for the calling operator (seniors take escalations first)."""
         token, key = operator_write(request)
         view = served.call(Core.claim, token, idempotency_key=key)
         return {"report": None if view is None else view._asdict()}
 
-    @app.post("/reports/{report_id}/decision", tags=["reports"], openapi_extra=OPERATOR_WRITE)
-    async def decide(report_id: int, body: DecisionRequest, request: Request) -> OutcomeOut:
+    @app.post(
+        "/reports/{report_id}/decision",
+        tags=["reports"],
+        openapi_extra=OPERATOR_WRITE,
+        responses=errors(404, *OPERATOR_ERRORS, *WITH_BODY),
+    )
+    async def decide(report_id: Id, body: DecisionRequest, request: Request) -> OutcomeOut:
         """Decide a report the caller has claimed; the safeguards may stop, escalate,
         delay or send the action for a second approval."""
         token, key = operator_write(request)
@@ -199,30 +246,45 @@ def create_app(served: ServedTarget) -> FastAPI:
             idempotency_key=key,
         )._asdict()
 
-    @app.get("/pending", tags=["approvals"], openapi_extra=OPERATOR)
+    @app.get(
+        "/pending", tags=["approvals"], openapi_extra=OPERATOR, responses=errors(401, 403, 503)
+    )
     async def pending(request: Request) -> list[PendingOut]:
         """Pending actions waiting for the caller's second approval."""
         token = bearer_token(request, OPERATOR_TOKEN)
         return [p._asdict() for p in served.call(Core.pending_approvals, token)]
 
-    @app.post("/pending/{pending_id}/approval", tags=["approvals"], openapi_extra=OPERATOR_WRITE)
-    async def second_approve(
-        pending_id: int, body: ApprovalRequest, request: Request
-    ) -> OutcomeOut:
+    @app.post(
+        "/pending/{pending_id}/approval",
+        tags=["approvals"],
+        openapi_extra=OPERATOR_WRITE,
+        responses=errors(404, *OPERATOR_ERRORS, *WITH_BODY),
+    )
+    async def second_approve(pending_id: Id, body: ApprovalRequest, request: Request) -> OutcomeOut:
         """The assigned second approver approves or rejects a pending action."""
         token, key = operator_write(request)
         return served.call(
             Core.second_approve, token, pending_id, body.approve, idempotency_key=key
         )._asdict()
 
-    @app.post("/pending/{pending_id}/cancel", tags=["approvals"], openapi_extra=OPERATOR_WRITE)
-    async def cancel(pending_id: int, request: Request) -> OutcomeOut:
+    @app.post(
+        "/pending/{pending_id}/cancel",
+        tags=["approvals"],
+        openapi_extra=OPERATOR_WRITE,
+        responses=errors(404, *OPERATOR_ERRORS),
+    )
+    async def cancel(pending_id: Id, request: Request) -> OutcomeOut:
         """A senior stops a pending or delayed action before it takes effect."""
         token, key = operator_write(request)
         return served.call(Core.cancel, token, pending_id, idempotency_key=key)._asdict()
 
-    @app.post("/accounts/{account_id}/action", tags=["accounts"], openapi_extra=OPERATOR_WRITE)
-    async def direct_action(account_id: int, body: ActionRequest, request: Request) -> OutcomeOut:
+    @app.post(
+        "/accounts/{account_id}/action",
+        tags=["accounts"],
+        openapi_extra=OPERATOR_WRITE,
+        responses=errors(404, *OPERATOR_ERRORS, *WITH_BODY),
+    )
+    async def direct_action(account_id: Id, body: ActionRequest, request: Request) -> OutcomeOut:
         """The admin-tool path: act on an account without a report (the path of the 2020
         takeover). The same safeguards apply."""
         token, key = operator_write(request)
@@ -235,15 +297,20 @@ def create_app(served: ServedTarget) -> FastAPI:
             idempotency_key=key,
         )._asdict()
 
-    @app.post("/accounts/{account_id}/restore", tags=["accounts"], openapi_extra=OPERATOR_WRITE)
-    async def restore(account_id: int, request: Request) -> OutcomeOut:
+    @app.post(
+        "/accounts/{account_id}/restore",
+        tags=["accounts"],
+        openapi_extra=OPERATOR_WRITE,
+        responses=errors(404, *OPERATOR_ERRORS),
+    )
+    async def restore(account_id: Id, request: Request) -> OutcomeOut:
         """Bring an account back to active."""
         token, key = operator_write(request)
         return served.call(Core.restore, token, account_id, idempotency_key=key)._asdict()
 
     # --- admin ------------------------------------------------------------------------------
 
-    @app.get("/admin/audit", **Admin)
+    @app.get("/admin/audit", **Admin(422, 503))
     async def audit(
         cursor: Annotated[int, Query(ge=0, description="last sequence number read")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
@@ -255,7 +322,7 @@ def create_app(served: ServedTarget) -> FastAPI:
             "next_cursor": entries[-1].seq if entries else cursor,
         }
 
-    @app.get("/admin/operators", **Admin)
+    @app.get("/admin/operators", **Admin())
     async def operators() -> list[OperatorOut]:
         """Every operator's credentials, in the experiment's order."""
         now = served.clock.now()
@@ -270,18 +337,18 @@ def create_app(served: ServedTarget) -> FastAPI:
             for op in served.spec.operators
         ]
 
-    @app.post("/admin/reset", **Admin)
+    @app.post("/admin/reset", **Admin(*WITH_BODY))
     async def reset(body: Annotated[ResetRequest | None, Body()] = None) -> ResetOut:
         """Start a fresh shift: new state, clock at zero, no faults; optionally a new seed
         for the service's own random choices."""
         served.reset(None if body is None else body.seed)
         return {"seed": served.spec.seed, "now": served.clock.now()}
 
-    @app.get("/admin/faults", **Admin)
+    @app.get("/admin/faults", **Admin(503))
     async def faults() -> FaultsOut:
         return _faults(served)
 
-    @app.post("/admin/faults", **Admin)
+    @app.post("/admin/faults", **Admin(503, *WITH_BODY))
     async def set_fault(body: FaultRequest) -> FaultsOut:
         """Switch a fault on or off: a safeguard dependency down (journaled like any
         command), or chaos on the service itself (latency, a share of 503 answers)."""
@@ -293,7 +360,7 @@ def create_app(served: ServedTarget) -> FastAPI:
             served.chaos.error_share = body.share if body.active else 0.0
         return _faults(served)
 
-    @app.post("/admin/clock", **Admin)
+    @app.post("/admin/clock", **Admin(409, *WITH_BODY))
     async def move_clock(body: ClockMove) -> Advanced:
         """Manual-clock mode (--time-scale 0): move the clock, firing the timers due on
         the way at their own instants; returns what they did."""
@@ -347,6 +414,12 @@ def _document_credentials(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the API answers on `path`, across every route that matches it."""
+    routes = [r for r in app.routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
+    return sorted({method for route in routes for method in route.methods})
+
+
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(ModerationError)
     async def refused(request: Request, exc: ModerationError):
@@ -368,7 +441,10 @@ def _handle_errors(app: FastAPI) -> None:
             404: f"no endpoint at {path} (the API is described at /openapi.json)",
             405: f"{request.method} is not allowed on {path}",
         }.get(status, str(exc.detail))
-        return error(status, HTTP_ERRORS.get(status, "http_error"), message, **(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if status == 405:  # every method of the path, not only those of its first route
+            headers["Allow"] = ", ".join(_methods(app, path))
+        return error(status, HTTP_ERRORS.get(status, "http_error"), message, **headers)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception):

@@ -16,12 +16,11 @@ Scope = dict[str, Any]
 CHAOS_EXEMPT = ("/admin", "/health", "/clock", "/openapi.json", "/docs")
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with 413, declared or streamed."""
+    """Refuse request bodies over `max_bytes` with 413, declared or streamed (chunked).
+
+    A body without a declared length is read whole (up to the limit) before the app sees
+    it, so the app never meets a body cut short."""
 
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
@@ -30,40 +29,50 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = self.max_bytes
+        declared = None
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit():
                     answer = error(400, "bad_request", "Content-Length must be a whole number")
                     return await answer(scope, receive, send)
-                if int(value) > limit:
-                    return await self._too_large(scope, receive, send)
+                declared = int(value)
+        if declared is not None:
+            if declared > self.max_bytes:
+                return await self._too_large(scope, receive, send)
+            return await self.app(scope, receive, send)
+        buffered = await self._read(receive)
+        if buffered is None:
+            return await self._too_large(scope, receive, send)
+        return await self.app(scope, _replay(buffered, receive), send)
+
+    async def _read(self, receive: Any) -> list[dict] | None:
+        """The body's messages, or None once they pass the limit (or the client left)."""
+        messages: list[dict] = []
         seen = 0
-        started = False
-
-        async def counting_receive() -> dict:
-            nonlocal seen
+        while True:
             message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
             seen += len(message.get("body", b""))
-            if seen > limit:
-                raise _TooLarge
-            return message
-
-        async def watching_send(message: dict) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, watching_send)
-        except _TooLarge:
-            if started:
-                raise
-            await self._too_large(scope, receive, send)
+            if seen > self.max_bytes:
+                return None
+            if not message.get("more_body", False):
+                return messages
 
     async def _too_large(self, scope: Scope, receive: Any, send: Any) -> None:
         message = f"request bodies are limited to {self.max_bytes:,} bytes"
-        await error(413, "too_large", message)(scope, receive, send)
+        await error(413, "too_large", message, connection="close")(scope, receive, send)
+
+
+def _replay(messages: list[dict], receive: Any) -> Any:
+    """A receive that gives `messages` first, then whatever the client sends next."""
+    pending = list(messages)
+
+    async def replayed() -> dict:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
 
 
 class ChaosFaults:

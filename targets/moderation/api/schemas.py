@@ -26,6 +26,10 @@ class NewReport(Body):
     """A platform user's complaint. `violating` is the ground truth the harness knows (so
     the delay monitor can recognise wrongful actions); operators never see it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"account_id": 1, "reporter": "user", "violating": False}]}
+    )
+
     account_id: int
     reporter: Name = "user"
     violating: bool = False
@@ -35,16 +39,24 @@ class DecisionRequest(Body):
     """approve (with an action), dismiss or escalate. `second_approver` only where the
     requester chooses it (safeguards.two_person_rule.chooser = requester)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "approve", "action": "suspend"}]}
+    )
+
     decision: Literal[DECISIONS]  # type: ignore[valid-type]
     action: Action | None = None
     second_approver: Name | None = None
 
 
 class ApprovalRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"approve": True}]})
+
     approve: bool
 
 
 class ActionRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "suspend"}]})
+
     action: Action
     second_approver: Name | None = None
 
@@ -82,6 +94,8 @@ FaultRequest = Annotated[
 class ClockMove(Body):
     """Move the manual clock `to` an instant or `by` some seconds (exactly one)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"by": 660}]})
+
     to: float | None = Field(None, ge=0, le=1e9)
     by: float | None = Field(None, ge=0, le=1e9)
 
@@ -93,6 +107,8 @@ class ClockMove(Body):
 
 
 class ResetRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"seed": 7}]})
+
     seed: int | Name | None = None
 
 

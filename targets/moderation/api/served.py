@@ -14,14 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from ..clock import Clock, ManualClock, ScaledClock
+from .. import snapshot
+from ..clock import MAX_TIME_SCALE, Clock, ManualClock, ScaledClock
 from ..errors import Conflict, InvalidRequest, Unavailable
 from ..model import Outcome
+from ..service import ReplayError
 from ..spec import ServiceSpec
-from ..store import Store, StoreError
+from ..store import Saved, Store, StoreError, with_tokens
+from .credentials import Credentials
 
 T = TypeVar("T")
 MAX_TICK = 0.5  # wall seconds between timer checks when nothing is due sooner
+SNAPSHOT_EVERY = 10_000  # journaled commands between snapshots: what a restart replays
 
 
 @dataclass
@@ -44,22 +48,28 @@ class ServedTarget:
         spec: ServiceSpec,
         store: Store,
         clock: Clock,
-        admin_token: str,
+        admin_token: str | None,
         name: str,
         label: str | None,
-        entries: Sequence[tuple[float, str, tuple, dict]] = (),
+        saved: Saved | None = None,
     ) -> None:
+        self.credentials = _credentials(store, admin_token, saved)
+        if self.credentials is not None:
+            spec = self.credentials.apply(spec)
+            admin_token = self.credentials.admin_token
         self.spec = spec
         self.store = store
         self.clock = clock
-        self.admin_token = admin_token
+        self.admin_token = admin_token or secrets.token_urlsafe(24)
         self.name = name
         self.label = label
         self.chaos = Chaos()
         self.lock = threading.RLock()
         self.failure: str | None = None  # why the service stopped answering, if it did
+        store.use_tokens(spec.operators)
         self.service = spec.build(clock, store.journal)
-        self.replayed = self.service.replay(entries)
+        self.covered = 0 if saved is None else saved.covered
+        self.replayed = 0 if saved is None else self._resume(saved)
         self.service.run_due()
 
     @classmethod
@@ -79,8 +89,10 @@ class ServedTarget:
         from other settings is refused rather than silently serving old state. With no
         label, whatever the store holds is resumed.
         """
-        if time_scale < 0:
-            raise ValueError("time scale must be >= 0 (0: the clock moves only when told)")
+        if not 0 <= time_scale <= MAX_TIME_SCALE:
+            raise ValueError(
+                f"time scale must be 0 (the clock moves only when told) to {MAX_TIME_SCALE:g}"
+            )
         saved = store.load()
         if saved is None:
             served = cls(
@@ -102,15 +114,8 @@ class ServedTarget:
         last_at = saved.entries[-1][0] if saved.entries else 0.0
         clock = _resumed_clock(saved.meta.get("clock", {}), last_at, time_scale)
         served = cls(
-            saved.spec,
-            store,
-            clock,
-            admin_token or saved.meta["admin_token"],
-            saved.meta["name"],
-            held,
-            saved.entries,
+            saved.spec, store, clock, admin_token, saved.meta.get("name", name), held, saved
         )
-        store.set_meta("admin_token", served.admin_token)
         store.set_meta("clock", served.clock_state())
         return served
 
@@ -129,7 +134,10 @@ class ServedTarget:
             service = self.service
             try:
                 service.run_due()
-                return method(service, *args, **kwargs)
+                answer = method(service, *args, **kwargs)
+                if self.store.uncompacted >= SNAPSHOT_EVERY:
+                    self.store.compact(snapshot.dump(service))
+                return answer
             except StoreError as exc:
                 self.failure = f"{exc}; restart the service to recover from its journal"
                 raise Unavailable(self.failure) from None
@@ -190,15 +198,39 @@ class ServedTarget:
         return {"scale": 0.0, "now": clock.now()}
 
     def _save_fresh(self) -> None:
-        self.store.start(
-            self.spec,
-            {
-                "name": self.name,
-                "label": self.label,
-                "admin_token": self.admin_token,
-                "clock": self.clock_state(),
-            },
-        )
+        spec, meta = self.spec, {"name": self.name, "label": self.label}
+        if self.credentials is not None:
+            spec, secrets_meta = self.credentials.stored(spec)
+            meta.update(secrets_meta)
+        self.store.start(spec, {**meta, "clock": self.clock_state()})
+
+    def _resume(self, saved: Saved) -> int:
+        """Bring the fresh service to the stored state: the snapshot, then the journal after
+        it; returns how many journal entries were replayed."""
+        where = self.store.describe()
+        try:
+            if saved.snapshot is not None:
+                snapshot.load(saved.snapshot, self.service)
+            return self.service.replay(with_tokens(saved.entries, self.spec.operators))
+        except KeyError as exc:
+            raise StoreError(f"{where}: its journal names an unknown operator {exc}") from None
+        except snapshot.SnapshotError as exc:
+            raise StoreError(f"{where}: its snapshot cannot be loaded: {exc}") from None
+        except ReplayError as exc:
+            number = saved.covered + exc.position
+            raise StoreError(
+                f"{where}: journal entry {number} {exc.detail} (the journal does not belong to "
+                "the service the store describes: was another server writing to it?)"
+            ) from None
+
+
+def _credentials(store: Store, admin_token: str | None, saved: Saved | None) -> Credentials | None:
+    """A durable store's credentials (it keeps none in the clear); None for memory."""
+    if not store.durable:
+        return None
+    if saved is None:
+        return Credentials.fresh(admin_token or secrets.token_urlsafe(24))
+    return Credentials.resumed(admin_token, saved.meta, store.describe())
 
 
 def _fresh_clock(time_scale: float) -> Clock:
