@@ -5,6 +5,7 @@ operation answers. The HTTP checks run against a real `harness serve` on 127.0.0
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -21,6 +22,7 @@ from servers import ADMIN, bearer, harness_serve, served, tiny_spec
 
 from harness.cli import main
 from harness.drivers.live.server import ServerProcess
+from targets.moderation import Conflict
 from targets.moderation import ModerationService as Core
 from targets.moderation import service as core_module
 from targets.moderation.api import served as served_module
@@ -190,7 +192,8 @@ def play(target, rounds: int) -> None:
         who = ("r1", "r2", "s1")[n % 3]
         view = target.call(Core.claim, tokens[who])
         if view is not None:
-            target.call(Core.decide, tokens[who], view.id, "approve", "suspend")
+            with contextlib.suppress(Conflict):  # the account's earlier action still pends
+                target.call(Core.decide, tokens[who], view.id, "approve", "suspend")
         target.call(Core.claim, tokens["r3"], idempotency_key=f"empty-{n}")
         target.call(Core.restore, tokens["s1"], 1 + n % 3, idempotency_key=f"r{n}")
         target.advance(target.clock.now() + 7)
