@@ -11,12 +11,12 @@ from __future__ import annotations
 import sys
 import time
 
-from harness.experiment import PopulationSpec
+from harness.experiment import MAX_ACCOUNTS, PopulationSpec
 from harness.population import build_population
 
 
 def main() -> None:
-    sizes = [int(n) for n in sys.argv[1:]] or [5_000, 50_000, 200_000]
+    sizes = [int(n) for n in sys.argv[1:]] or [5_000, 50_000, MAX_ACCOUNTS]
     print(f"{'accounts':>10} {'seconds':>8}")
     for accounts in sizes:
         started = time.perf_counter()

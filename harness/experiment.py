@@ -8,7 +8,6 @@ into an immutable `Experiment` with every default filled in. Any problem becomes
 from __future__ import annotations
 
 import copy
-import difflib
 import stat
 import tomllib
 import types
@@ -31,6 +30,7 @@ from targets.moderation.durations import DAY, format_duration, seconds_of
 
 from .errors import BadInput
 from .metrics import INTERVAL_METRICS, METRIC_PATHS
+from .wording import explain, key_homes, suggest
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Role = Literal["reviewer", "senior"]
@@ -538,21 +538,24 @@ def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] =
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         loc = _dotted(error["loc"], raw)
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "missing":
-            message = "missing: this key is required"
-        elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            key = error["ctx"]["discriminator"].strip("'")
-            loc = f"{loc}.{key}"
-            allowed = PERSONAS if key == "persona" else FAULT_KINDS
-            message = (
-                "missing: this key is required; " if error["type"] == "union_tag_not_found" else ""
-            ) + f"one of {', '.join(allowed)}"
+        if error["type"] == "missing" and error["loc"] and isinstance(error["loc"][-1], int):
+            loc = loc.rpartition(".")[0]  # a pair given one value: name the pair
+        message = explain(error, Experiment)
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc, message = _union_tag(error, loc)
         if loc:
-            got = _lookup(raw, loc)
-            shown = f" = {got!r}" if got is not _ABSENT and not isinstance(got, dict | list) else ""
-            raise BadInput(f"{where(loc)}: {loc}{shown}: {message}") from None
+            raise BadInput(f"{where(loc)}: {loc}{_shown(_lookup(raw, loc))}: {message}") from None
         raise BadInput(f"{where('')}: {message}") from None
+
+
+def _union_tag(error: dict[str, Any], loc: str) -> tuple[str, str]:
+    """The key and message for a missing or unknown persona or fault kind."""
+    key = error["ctx"]["discriminator"].strip("'")
+    allowed = PERSONAS if key == "persona" else FAULT_KINDS
+    message = f"one of {', '.join(allowed)}"
+    if error["type"] == "union_tag_not_found":
+        return f"{loc}.{key}", f"missing: this key is required; {message}"
+    return f"{loc}.{key}", message + suggest(str(error["input"][key]), allowed)
 
 
 def experiment_keys(raw: dict[str, Any]) -> list[str]:
@@ -607,12 +610,6 @@ def _blame(source: str, overrides: typing.Sequence[str]) -> typing.Callable[[str
     return where
 
 
-def suggest(word: str, options: typing.Iterable[str]) -> str:
-    """'; did you mean X?' for the closest option, or nothing when none is close."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _check_keys(data: Any, model: type[BaseModel], path: tuple, where) -> None:
     """Unknown keys anywhere in `data`, with the closest known key suggested."""
     if not isinstance(data, dict):
@@ -622,13 +619,17 @@ def _check_keys(data: Any, model: type[BaseModel], path: tuple, where) -> None:
         here = ".".join((*path, str(key)))
         if key not in fields:
             allowed = ", ".join(fields)
-            raise BadInput(
-                f"{where(here)}: unknown key {here!r}{suggest(key, fields)} "
-                f"(allowed here: {allowed})"
-            )
+            hint = suggest(key, fields) or _elsewhere(str(key))
+            raise BadInput(f"{where(here)}: unknown key {here!r}{hint} (allowed here: {allowed})")
         for index, item, sub in _submodels(fields[key].annotation, value):
             sub_path = (*path, str(key)) if index is None else (*path, str(key), str(index))
             _check_keys(item, sub, sub_path, where)
+
+
+def _elsewhere(key: str) -> str:
+    """'; it is a key of [population]' for a key written in the wrong table."""
+    homes = key_homes(Experiment, key)
+    return f"; {key!r} is a key of {' and of '.join(homes)}" if homes else ""
 
 
 def _submodels(annotation: Any, value: Any, tag: str | None = None):
@@ -686,6 +687,14 @@ def _dotted(loc: tuple, raw: Any) -> str:
         else:
             node = _ABSENT
     return ".".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """' = value' for a plain value as the file wrote it (shortened), else nothing."""
+    if value is _ABSENT or isinstance(value, dict | list):
+        return ""
+    text = repr(value)
+    return f" = {text[:37]}..." if len(text) > 40 else f" = {text}"
 
 
 def _lookup(raw: Any, dotted: str) -> Any:
