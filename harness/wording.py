@@ -43,10 +43,14 @@ def explain(error: dict[str, Any], root: type[BaseModel]) -> str:
         return _bound(kind, ctx[_BOUNDS[kind]], field, value)
     if kind == "literal_error":
         options = [str(o) for o in _literals(field)]
+        if not options:
+            return f"one of {ctx['expected']}"
         return f"one of {', '.join(map(repr, options))}{suggest(str(value), options)}"
     if kind in ("too_short", "too_long", "tuple_type"):
         return _length(kind, ctx, field)
-    if kind.startswith("float") or kind == "finite_number":
+    if kind == "finite_number":
+        return "a finite number (inf and nan are not allowed)"
+    if kind.startswith("float"):
         return "a number" + _number_hint(value, _is_share(field))
     if kind.startswith("int"):
         return "a whole number" + _number_hint(value, False)
@@ -99,7 +103,7 @@ def _number_hint(value: Any, share: bool) -> str:
     if isinstance(value, bool):
         return ", not true or false"
     if not isinstance(value, str):
-        return " (finite)" if isinstance(value, float) else ""
+        return ""
     text = value.strip()
     if text.endswith("%"):
         try:

@@ -108,7 +108,11 @@ MISTAKES = [
     (["population.protected=0.5"], "population.protected", "a whole number"),
     (["operators.0.count=-1"], "operators.0.count", "at least 0"),
     (["population.reports_per_hour=0"], "population.reports_per_hour", "more than 0"),
-    (["population.reports_per_hour=inf"], "population.reports_per_hour", "a number (finite)"),
+    (
+        ["population.reports_per_hour=inf"],
+        "population.reports_per_hour",
+        "a finite number (inf and nan are not allowed)",
+    ),
     (["check.confidence=1.5"], "check.confidence", "less than 1"),
     (["safeguards.rate_limit.max_actions=0"], "safeguards.rate_limit.max_actions", "at least 1"),
     (
