@@ -338,7 +338,7 @@ class Experiment(Settings):
     live: LiveSpec = LiveSpec()
 
     @model_validator(mode="after")
-    def _finite(self) -> Experiment:
+    def _within_bounds(self) -> Experiment:
         """Sizes that only together make a run too long or too large for memory."""
         operators = sum(o.count for o in self.operators)
         if operators > MAX_OPERATORS:
