@@ -8,7 +8,7 @@ into an immutable `Experiment` with every default filled in. Any problem becomes
 from __future__ import annotations
 
 import copy
-import difflib
+import stat
 import tomllib
 import types
 import typing
@@ -26,28 +26,60 @@ from targets.moderation import (
     TwoPersonRuleConfig,
 )
 from targets.moderation.config import Settings
+from targets.moderation.durations import DAY, format_duration, seconds_of
 
 from .errors import BadInput
 from .metrics import INTERVAL_METRICS, METRIC_PATHS
+from .wording import explain, key_homes, suggest
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Role = Literal["reviewer", "senior"]
 Action = Literal["suspend", "deactivate"]
 DEPENDENCE_LEVELS = ("zero", "low", "moderate", "high", "complete")
 
+# Sizes: each bound is far past what a real experiment needs and keeps a run finite in time
+# and memory (the README lists them).
+MAX_SEED = 2**63 - 1
+MAX_REPLICATIONS = 1_000_000
+MAX_SHIFT = 7 * DAY  # a week of work in one replication
+MAX_ACCOUNTS = 200_000  # built in about 5 s (benchmarks/bench_population.py)
+MAX_PROTECTED = 10_000
+MAX_REPORT_RATE = 100_000.0  # reports an hour, of users or of one flood
+MAX_REPORTS_PER_SHIFT = 200_000  # expected; each one is decided and kept in the history
+MAX_REPORTS_PER_RUN = 100_000_000  # expected, over all replications: queue waits are kept
+MAX_OPERATORS = 10_000  # operators of all entries together
+MAX_ENTRIES = 1_000  # [[operators]] or [[faults]] entries
+MAX_GATES = 100
+MAX_ATTACK_ATTEMPTS = 100_000  # compromised operators' attempts in a shift, all together
+
 
 class ExperimentInfo(Settings):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
     description: str = ""
-    seed: int = Field(0, ge=0)
-    replications: int = Field(100, ge=1, le=10_000_000)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    replications: int = Field(100, ge=1, le=MAX_REPLICATIONS)
     shift: Duration = Field(8 * 3600.0, gt=0)
+
+    @field_validator("shift", mode="before")
+    @classmethod
+    def _a_week_at_most(cls, value: object) -> object:
+        """Said before the bound every duration has (a year), which is not the shift's."""
+        try:
+            too_long = seconds_of(value) > MAX_SHIFT
+        except ValueError:
+            return value  # the duration's own message says what is wrong
+        if too_long:
+            raise ValueError(
+                f"a shift is at most {format_duration(MAX_SHIFT)}; "
+                "more shifts are more replications"
+            )
+        return value
 
 
 class PopulationSpec(Settings):
-    accounts: int = Field(5000, ge=2, le=2_000_000)
-    protected: int = Field(20, ge=0)
-    reports_per_hour: float = Field(120.0, gt=0)
+    accounts: int = Field(5000, ge=2, le=MAX_ACCOUNTS)
+    protected: int = Field(20, ge=0, le=MAX_PROTECTED)
+    reports_per_hour: float = Field(120.0, gt=0, le=MAX_REPORT_RATE)
     protected_report_share: Probability = 0.02
     violating_share: Probability = 0.3  # of reports on ordinary accounts
     ambiguous_share: Probability = 0.1  # of reports that are a hard policy call
@@ -185,7 +217,7 @@ class ReportFlood(Settings):
     kind: Literal["report_flood"]
     at: Duration = Field(ge=0)
     duration: Duration = Field(gt=0)
-    rate: float = Field(600.0, gt=0)  # extra reports per hour
+    rate: float = Field(600.0, gt=0, le=MAX_REPORT_RATE)  # extra reports per hour
     target: int = Field(1, ge=1)  # rank of the protected account by followers
 
 
@@ -278,7 +310,7 @@ class CheckSpec(Settings):
     gate's interval at `confidence` split over the planned looks (Bonferroni)."""
 
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
-    batch: int = Field(100, ge=1, le=10_000_000)  # replications between looks
+    batch: int = Field(100, ge=1, le=MAX_REPLICATIONS)  # replications between looks
 
 
 class LiveSpec(Settings):
@@ -297,13 +329,52 @@ class LiveSpec(Settings):
 class Experiment(Settings):
     experiment: ExperimentInfo
     population: PopulationSpec = PopulationSpec()
-    operators: list[PersonaEntry] = Field(min_length=1)
+    operators: list[PersonaEntry] = Field(min_length=1, max_length=MAX_ENTRIES)
     safeguards: SafeguardsSection = SafeguardsSection()
     restore: RestoreConfig = RestoreConfig()
-    faults: list[FaultEntry] = []
-    gates: list[Gate] = []
+    faults: list[FaultEntry] = Field([], max_length=MAX_ENTRIES)
+    gates: list[Gate] = Field([], max_length=MAX_GATES)
     check: CheckSpec = CheckSpec()
     live: LiveSpec = LiveSpec()
+
+    @model_validator(mode="after")
+    def _within_bounds(self) -> Experiment:
+        """Sizes that only together make a run too long or too large for memory."""
+        operators = sum(o.count for o in self.operators)
+        if operators > MAX_OPERATORS:
+            raise ValueError(
+                f"operators: {operators:,} operators in all; at most {MAX_OPERATORS:,}"
+            )
+        attempts = sum(o.count * o.attempts for o in self.operators if isinstance(o, Compromised))
+        if attempts > MAX_ATTACK_ATTEMPTS:
+            raise ValueError(
+                f"operators: compromised operators make {attempts:,} attempts a shift in all "
+                f"(count x attempts); at most {MAX_ATTACK_ATTEMPTS:,}"
+            )
+        per_shift = self.reports_per_shift()
+        if per_shift > MAX_REPORTS_PER_SHIFT:
+            raise ValueError(
+                f"population.reports_per_hour: about {per_shift:,.0f} reports a shift "
+                f"(reports_per_hour x shift, with floods); at most {MAX_REPORTS_PER_SHIFT:,}"
+            )
+        in_all = per_shift * max(self.experiment.replications, self.live.replications)
+        if in_all > MAX_REPORTS_PER_RUN:
+            raise ValueError(
+                f"experiment.replications: about {in_all:,.0f} reports over the run "
+                f"(replications x reports a shift); at most {MAX_REPORTS_PER_RUN:,}: "
+                "fewer replications, or a shorter shift"
+            )
+        return self
+
+    def reports_per_shift(self) -> float:
+        """The expected number of reports in one shift: users' and floods'."""
+        shift = self.experiment.shift
+        floods = sum(
+            f.rate / 3600.0 * max(0.0, min(f.duration, shift - f.at))
+            for f in self.faults
+            if isinstance(f, ReportFlood)
+        )
+        return self.population.reports_per_hour / 3600.0 * shift + floods
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
@@ -357,18 +428,54 @@ def from_raw(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] =
     return validate(raw, source, overrides)
 
 
+MAX_FILE_BYTES = 1_000_000
+"""An experiment file is a few kilobytes; a larger one is a mistake (or /dev/zero)."""
+MAX_NESTING = 16
+"""Tables and lists inside each other: an experiment file nests four or five deep."""
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML document at `path`, or one BadInput line saying why it cannot be read."""
     source = str(path)
+    text = _read_text(Path(path), source)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"{source}: no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{source}: cannot read the file ({exc.__class__.__name__})") from None
-    try:
-        return tomllib.loads(text)
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise BadInput(f"{source}: nested more than {MAX_NESTING} deep") from None
+    if _nesting(raw) > MAX_NESTING:
+        raise BadInput(f"{source}: nested more than {MAX_NESTING} deep")
+    return raw
+
+
+def _read_text(path: Path, source: str) -> str:
+    """The file's text: a regular file (a FIFO or a device could block or never end), at
+    most MAX_FILE_BYTES, UTF-8 with or without a byte-order mark."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise BadInput(f"{source}: not a regular file; an experiment is a .toml file")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise BadInput(f"{source}: no such file") from None
+    except OSError as exc:
+        reason = (exc.strerror or exc.__class__.__name__).lower()
+        raise BadInput(f"{source}: cannot read the file: {reason}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise BadInput(f"{source}: larger than {MAX_FILE_BYTES:,} bytes; not an experiment file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{source}: not UTF-8 text (byte {exc.start:,} cannot be read)") from None
+
+
+def _nesting(value: Any, depth: int = 0) -> int:
+    """How deep tables and lists nest in `value`, counted up to just past MAX_NESTING."""
+    if depth > MAX_NESTING or not isinstance(value, dict | list):
+        return depth
+    items = value.values() if isinstance(value, dict) else value
+    return max((_nesting(item, depth + 1) for item in items), default=depth + 1)
 
 
 def apply_override(raw: dict[str, Any], item: str, source: str) -> None:
@@ -380,6 +487,10 @@ def apply_override(raw: dict[str, Any], item: str, source: str) -> None:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         value = text
+    except RecursionError:
+        raise BadInput(f"{source}: --set {item}: nested more than {MAX_NESTING} deep") from None
+    if _nesting(value, 1) > MAX_NESTING:
+        raise BadInput(f"{source}: --set {item}: nested more than {MAX_NESTING} deep")
     set_key(raw, key.strip(), value, f"{source}: --set {item}")
 
 
@@ -427,21 +538,24 @@ def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] =
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
         loc = _dotted(error["loc"], raw)
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "missing":
-            message = "missing: this key is required"
-        elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            key = error["ctx"]["discriminator"].strip("'")
-            loc = f"{loc}.{key}"
-            allowed = PERSONAS if key == "persona" else FAULT_KINDS
-            message = (
-                "missing: this key is required; " if error["type"] == "union_tag_not_found" else ""
-            ) + f"one of {', '.join(allowed)}"
+        if error["type"] == "missing" and error["loc"] and isinstance(error["loc"][-1], int):
+            loc = loc.rpartition(".")[0]  # a pair given one value: name the pair
+        message = explain(error, Experiment)
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc, message = _union_tag(error, loc)
         if loc:
-            got = _lookup(raw, loc)
-            shown = f" = {got!r}" if got is not _ABSENT and not isinstance(got, dict | list) else ""
-            raise BadInput(f"{where(loc)}: {loc}{shown}: {message}") from None
+            raise BadInput(f"{where(loc)}: {loc}{_shown(_lookup(raw, loc))}: {message}") from None
         raise BadInput(f"{where('')}: {message}") from None
+
+
+def _union_tag(error: dict[str, Any], loc: str) -> tuple[str, str]:
+    """The key and message for a missing or unknown persona or fault kind."""
+    key = error["ctx"]["discriminator"].strip("'")
+    allowed = PERSONAS if key == "persona" else FAULT_KINDS
+    message = f"one of {', '.join(allowed)}"
+    if error["type"] == "union_tag_not_found":
+        return f"{loc}.{key}", f"missing: this key is required; {message}"
+    return f"{loc}.{key}", message + suggest(str(error["input"][key]), allowed)
 
 
 def experiment_keys(raw: dict[str, Any]) -> list[str]:
@@ -496,12 +610,6 @@ def _blame(source: str, overrides: typing.Sequence[str]) -> typing.Callable[[str
     return where
 
 
-def suggest(word: str, options: typing.Iterable[str]) -> str:
-    """'; did you mean X?' for the closest option, or nothing when none is close."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _check_keys(data: Any, model: type[BaseModel], path: tuple, where) -> None:
     """Unknown keys anywhere in `data`, with the closest known key suggested."""
     if not isinstance(data, dict):
@@ -511,13 +619,17 @@ def _check_keys(data: Any, model: type[BaseModel], path: tuple, where) -> None:
         here = ".".join((*path, str(key)))
         if key not in fields:
             allowed = ", ".join(fields)
-            raise BadInput(
-                f"{where(here)}: unknown key {here!r}{suggest(key, fields)} "
-                f"(allowed here: {allowed})"
-            )
+            hint = suggest(key, fields) or _elsewhere(str(key))
+            raise BadInput(f"{where(here)}: unknown key {here!r}{hint} (allowed here: {allowed})")
         for index, item, sub in _submodels(fields[key].annotation, value):
             sub_path = (*path, str(key)) if index is None else (*path, str(key), str(index))
             _check_keys(item, sub, sub_path, where)
+
+
+def _elsewhere(key: str) -> str:
+    """'; it is a key of [population]' for a key written in the wrong table."""
+    homes = key_homes(Experiment, key)
+    return f"; {key!r} is a key of {' and of '.join(homes)}" if homes else ""
 
 
 def _submodels(annotation: Any, value: Any, tag: str | None = None):
@@ -575,6 +687,14 @@ def _dotted(loc: tuple, raw: Any) -> str:
         else:
             node = _ABSENT
     return ".".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """' = value' for a plain value as the file wrote it (shortened), else nothing."""
+    if value is _ABSENT or isinstance(value, dict | list):
+        return ""
+    text = repr(value)
+    return f" = {text[:37]}..." if len(text) > 40 else f" = {text}"
 
 
 def _lookup(raw: Any, dotted: str) -> Any:

@@ -127,8 +127,8 @@ def test_nothing_to_check_and_bad_check_settings_are_one_line_and_exit_2(
         capsys.readouterr().err
     )
     for key, expected in [
-        ("check.confidence=1.5", "check.confidence = 1.5: Input should be less than 1"),
-        ("check.batch=0", "check.batch = 0: Input should be greater than or equal to 1"),
+        ("check.confidence=1.5", "check.confidence = 1.5: less than 1"),
+        ("check.batch=0", "check.batch = 0: at least 1"),
         ("check.bacth=3", "unknown key 'check.bacth'; did you mean 'batch'?"),
     ]:
         assert main(["check", str(path), "--set", key]) == 2

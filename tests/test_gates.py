@@ -40,11 +40,11 @@ def test_each_gate_kind_holds_and_fails_where_it_should(gate, passed, observed):
 
 
 BAD_GATES = [
-    ("bound as a string", {"max": "0.01"}, "gates.0.max = '0.01': Input should be a valid number"),
-    ("bound as a boolean", {"max": True}, "gates.0.max = True: Input should be a valid number"),
-    ("bound as a list", {"min": [1]}, "gates.0.min: Input should be a valid number"),
-    ("bound not finite", {"max": float("inf")}, "gates.0.max = inf: Input should be a finite"),
-    ("negative bound", {"max": -1}, "gates.0.max = -1: Input should be greater than or equal to 0"),
+    ("bound as a string", {"max": "0.01"}, "gates.0.max = '0.01': a number, without quotes: 0.01"),
+    ("bound as a boolean", {"max": True}, "gates.0.max = True: a number, not true or false"),
+    ("bound as a list", {"min": [1]}, "gates.0.min: a number"),
+    ("bound not finite", {"max": float("inf")}, "gates.0.max = inf: a finite number"),
+    ("negative bound", {"max": -1}, "gates.0.max = -1: at least 0"),
     ("rate above one", {"max_upper_ci": 5}, "gates.0: max_upper_ci = 5: protected_slip_through"),
     ("two bounds", {"max": 0.1, "min": 0.01}, "a gate needs exactly one of max, min"),
 ]

@@ -126,7 +126,7 @@ BAD = [
         "wrongly typed value",
         {"matrix": {"safeguards.two_person_rule.enabled": [False, "maybe"]}},
         "configuration 'two_person_rule.enabled=maybe': "
-        "safeguards.two_person_rule.enabled = 'maybe': Input should be a valid boolean",
+        "safeguards.two_person_rule.enabled = 'maybe': true or false, without quotes",
     ),
     (
         "value listed twice",

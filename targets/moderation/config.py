@@ -13,9 +13,12 @@ Probability = Field(ge=0.0, le=1.0)
 
 
 class Settings(BaseModel):
-    """Strict settings: unknown keys are errors, values are validated, instances are frozen."""
+    """Strict settings: unknown keys are errors, values are validated (numbers are finite),
+    instances are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class ProtectedListConfig(Settings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -11,15 +12,22 @@ DAY = 86400.0
 _UNITS = {"d": DAY, "h": 3600.0, "m": 60.0, "s": 1.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?[dhms])+$")
+MAX_DURATION = 365 * DAY
+"""The longest duration anything takes: a year, far past any shift, window or delay."""
 DURATION_HELP = "a duration such as '90s', '11m', '8h', '2d' or '1h30m'"
 
 
 def parse_duration(text: str) -> float:
     """Seconds in `text`; raises ValueError naming the accepted forms."""
-    compact = text.strip().replace(" ", "")
-    if not _WHOLE.match(compact):
-        raise ValueError(f"expected {DURATION_HELP}, got {text!r}")
-    return sum(float(n) * _UNITS[u] for n, u in _PART.findall(compact))
+    return _bounded(seconds_of(text))
+
+
+def _bounded(seconds: float) -> float:
+    """`seconds`, if it is a number of seconds a duration may have (finite, at most a year):
+    an endless or absurd duration would make a run that never ends."""
+    if not math.isfinite(seconds) or abs(seconds) > MAX_DURATION:
+        raise ValueError(f"expected {DURATION_HELP}, at most {format_duration(MAX_DURATION)}")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
@@ -39,12 +47,23 @@ def format_duration(seconds: float) -> str:
     return "".join(parts)
 
 
-def _coerce(value: object) -> object:
+def seconds_of(value: object) -> float:
+    """The seconds a duration field's value says, before any bound: "11m" or a number."""
     if isinstance(value, str):
-        return parse_duration(value)
+        compact = value.strip().replace(" ", "")
+        if not _WHOLE.match(compact):
+            raise ValueError(f"expected {DURATION_HELP}, got {value!r}")
+        return sum(float(n) * _UNITS[u] for n, u in _PART.findall(compact))
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected {DURATION_HELP}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float
+        return math.inf
+
+
+def _coerce(value: object) -> float:
+    return _bounded(seconds_of(value))
 
 
 Duration = Annotated[float, BeforeValidator(_coerce), PlainSerializer(format_duration)]
