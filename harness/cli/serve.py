@@ -9,18 +9,19 @@ from __future__ import annotations
 import argparse
 import secrets
 import socket
-from typing import Any
-
-import uvicorn
+from typing import TYPE_CHECKING, Any
 
 from targets.moderation import ServiceSpec
-from targets.moderation.api import ServedTarget, create_app
 from targets.moderation.store import MemoryStore, SqliteStore, Store, StoreError
 
-from ..environment import Environment
 from ..errors import BadInput
 from ..experiment import Experiment, from_raw, load
 from .common import add_override_arguments, port, scale
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from targets.moderation.api import ServedTarget
 
 DEFAULT: dict[str, Any] = {
     "experiment": {
@@ -86,6 +87,8 @@ def main(args: argparse.Namespace) -> int:
         experiment = load(args.experiment, args.overrides)
         label = experiment.to_toml()
     store = open_store(args.store)
+    from targets.moderation.api import ServedTarget
+
     try:
         served = ServedTarget.open(
             store,
@@ -114,11 +117,17 @@ def main(args: argparse.Namespace) -> int:
 def http_server(served: ServedTarget) -> uvicorn.Server:
     """The HTTP server every served target runs in: one process, one event loop (the core
     is a single writer), no access log."""
+    import uvicorn
+
+    from targets.moderation.api import create_app
+
     return uvicorn.Server(uvicorn.Config(create_app(served), log_level="warning", access_log=False))
 
 
 def served_spec(experiment: Experiment) -> ServiceSpec:
     """The experiment's service, with operator tokens no one can derive from the file."""
+    from ..environment import Environment
+
     env = Environment.build(experiment, secret=secrets.token_hex(16))
     return env.target_spec(env.target_seed(0))
 
