@@ -138,6 +138,7 @@ class MasterCrew:
         self.answered: set[str] = set()
         self.failure: str | None = None
         self.members: frozenset[str] = frozenset()  # the workers the users are pinned to
+        self.change: str | None = None  # the first change to them (Locust rebalanced then)
         self.stopping = stopping  # set to end a shift early
         self.watcher: gevent.Greenlet | None = None
         for kind, handler in {
@@ -222,15 +223,18 @@ class MasterCrew:
 
     def _watch(self) -> None:
         """While a shift runs: end it at once when the workers change; stop() says why."""
-        while self._changed() is None:
+        while self.change is None:
             gevent.sleep(WATCH_SECONDS)
+            self.change = self._changed()
         self.stopping.set()
 
     def _check_workers(self) -> None:
-        changed = self._changed()
-        if changed is not None:
+        """Raise once the workers changed, even if a lost one has come back since: Locust
+        rebalanced the users when it was lost."""
+        self.change = self.change or self._changed()
+        if self.change is not None:
             raise WorkersChanged(
-                f"{changed}: Locust hands the users out again round-robin when the workers "
+                f"{self.change}: Locust hands the users out again round-robin when the workers "
                 "change, which would split operators' sessions across processes, so the run "
                 "stops here (a live run needs the same workers from start to end)"
             )
