@@ -22,9 +22,9 @@ from hypothesis import Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
 from harness.experiment import load
+from harness.explore.moves import DEPTH
 from harness.explore.runs import Setup
 from harness.explore.search import search
-from harness.explore.space import DEPTH
 from targets.moderation import TARGET_FAULTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,6 @@ import os
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
-import requests
-from requests.exceptions import ChunkedEncodingError
-
 from targets.moderation import (
     ERRORS_BY_CODE,
     AccountView,
@@ -65,14 +62,20 @@ class Transport(Protocol):
 
 
 class RequestsTransport:
-    """HTTP over one `requests` session (one keep-alive connection)."""
+    """HTTP over one `requests` session (one keep-alive connection). `requests` is imported
+    when a target is used, so that the command line starts without it."""
 
     def __init__(self, url: str, timeout: float) -> None:
+        import requests
+
         self.url = url
         self.timeout = timeout
         self.session = requests.Session()
 
     def send(self, request: Request) -> Answer:
+        import requests
+        from requests.exceptions import ChunkedEncodingError
+
         method, path, _, headers, body, params = request
         try:
             answer = self.session.request(

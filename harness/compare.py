@@ -164,8 +164,6 @@ def report_run(folder: RunFolder, png: bool = False) -> dict:
 
 def report_folder(path: Path, png: bool = False) -> tuple[str, dict]:
     """Rebuild the report of a comparison folder or a run folder; which one it was."""
-    if not path.is_dir():
-        raise BadInput(f"{path}: no such folder")
     folder = RunFolder(path)
     if (path / "manifest.json").is_file() and folder.read_json("manifest.json").get("kind") == KIND:
         return KIND, report_comparison(folder, png)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy.stats import beta, fisher_exact, t, wilcoxon
-
 CONFIDENCE = 0.95
 
 
@@ -27,6 +25,8 @@ def proportion(k: int, n: int, confidence: float = CONFIDENCE, design_effect: fl
     elif k == n:
         low, high = alpha ** (1.0 / n), 1.0
     else:
+        from scipy.stats import beta  # here, so that the command line starts at once
+
         low = float(beta.ppf(alpha / 2, k_eff, n_eff - k_eff + 1))
         high = float(beta.ppf(1 - alpha / 2, k_eff + 1, n_eff - k_eff))
     return {
@@ -92,6 +92,8 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> di
     if n == 1:
         return {"mean": mean, "ci95": None}
     sd = math.sqrt(sum((x - mean) ** 2 for x in values) / (n - 1))
+    from scipy.stats import t
+
     half = float(t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
     floor = 0.0 if min(values) >= 0 else -math.inf
     return {"mean": mean, "ci95": [max(mean - half, floor), mean + half]}
@@ -140,6 +142,8 @@ def compare_proportions(
         k1, n1, k2, n2 = (round(x / design_effect) for x in (k1, n1, k2, n2))
         n1, n2 = max(n1, k1, 1), max(n2, k2, 1)
     table = [[k1, n1 - k1], [k2, n2 - k2]]
+    from scipy.stats import fisher_exact
+
     return float(fisher_exact(table, alternative=alternative).pvalue)
 
 
@@ -153,6 +157,8 @@ def compare_paired(
     differences = [a - b for a, b in zip(first, second, strict=True)]
     if not any(differences):
         return 1.0
+    from scipy.stats import wilcoxon
+
     return float(wilcoxon(differences, zero_method="zsplit", alternative=alternative).pvalue)
 
 

@@ -4,6 +4,7 @@ holding within the CI budget, traces replaying, the finding checks, exit codes."
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import signal
 from pathlib import Path
@@ -14,7 +15,7 @@ from conftest import EXPERIMENTS, interrupt_once_written
 
 from harness.cli import main
 from harness.environment import Environment
-from harness.experiment import Experiment, set_key, validate
+from harness.experiment import Experiment, load, set_key, validate
 from harness.explore.behaviour import Conduct
 from harness.explore.moves import Approve, DirectAction, Retry, Wait
 from harness.explore.runs import Setup
@@ -481,3 +482,23 @@ def test_search_and_replay_against_a_served_target(tmp_path, capsys, monkeypatch
     with harness_serve(path, "--time-scale", "60", "--admin-token", "adm") as (_, url):
         assert main(["replay", trace, "--target", url, "--admin-token", "adm"]) == 2
         assert "serve it with --time-scale 0" in capsys.readouterr().err
+
+
+def test_a_served_target_that_names_the_same_accounts_otherwise_is_searched(tmp_path, capsys):
+    """Faker does not promise the same seeded names across its versions, so the host that
+    serves the target may give the accounts other handles: the same population (ids,
+    follower counts, protected list: the harness's own seeded draws) is still searched."""
+    from servers import ADMIN, running, served
+
+    path, smaller = str(EXPERIMENTS / "incident-2017.toml"), ["population.accounts=300"]
+    env = Environment.build(load(path, smaller), secret="other host")
+    spec = env.target_spec(env.target_seed(0))
+    renamed = {
+        i: dataclasses.replace(a, handle=f"other{i}", name="Another Name")
+        for i, a in spec.accounts.items()
+    }
+    with running(served(dataclasses.replace(spec, accounts=renamed))) as url:
+        args = ["explore", path, "--set", smaller[0], "--budget", "200"]
+        code = main([*args, "--target", url, "--admin-token", ADMIN, "--out", str(tmp_path)])
+    assert code == 1, capsys.readouterr().err
+    assert "a way past in 1 step" in capsys.readouterr().out

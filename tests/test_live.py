@@ -7,9 +7,13 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +169,70 @@ def test_two_workers_share_the_operators_against_a_running_target(tmp_path, writ
     assert deciders == {"r1", "r2", "r3", "s1"}  # operators on both workers worked
     assert requests_by_name(out)["/reports/{id}/decision"] == summary["metrics"]["decisions"]
     assert not (out / "target.sqlite").exists()  # the target is the running one
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ("lost", r"worker [01] \(.+\) was lost: it quit or stopped answering: "),
+        ("joined", r"worker 2 \(.+\) joined: "),
+    ],
+)
+def test_a_worker_lost_or_joining_fails_the_run_saying_which(
+    change, reason, tmp_path, write_experiment
+):
+    """Locust hands the users out again round-robin when a worker is lost or joins, which
+    would split an operator's sessions across processes: the run stops and says why."""
+    raw = {**SMALL_LIVE, "live": {"replications": 5, "time_scale": 120}}  # 15-second shifts
+    out, port = tmp_path / "run", str(free_port())
+    run = ["run", str(write_experiment(raw)), "--mode", "live", "--expect-workers", "2"]
+    master = subprocess.Popen(
+        [sys.executable, "-m", "harness", *run, "--master-port", port, "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    workers = [worker(port), worker(port)]
+    try:
+        table, deadline = out / "replications.csv", time.time() + 120
+        while time.time() < deadline and (
+            not table.exists() or len(table.read_text().splitlines()) < 2
+        ):
+            time.sleep(0.1)
+        if change == "lost":  # during the second shift
+            os.killpg(workers[0].pid, signal.SIGKILL)
+        else:
+            workers.append(worker(port))
+        master.communicate(timeout=120)
+    finally:
+        for process in (master, *workers):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert master.returncode == 1
+    summary = summary_of(out)
+    assert summary["status"] == "failed" and summary["replications"]["completed"] == 1
+    assert re.match(reason, summary["live"]["reason"]), summary["live"]["reason"]
+
+
+def worker(port: str) -> subprocess.Popen:
+    """A live-mode worker joining the master on this machine at `port`."""
+    master = ["--master", "127.0.0.1", "--master-port", port]
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness.drivers.live", "worker", *master],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

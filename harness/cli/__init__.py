@@ -1,4 +1,8 @@
-"""The `harness` command. Each subcommand is a module with `register(subparsers)`."""
+"""The `harness` command. Each subcommand is a module with `register(subparsers)`.
+
+Subcommand modules import the simulator, statistics, charts, search and HTTP stack inside
+their handlers, once the input is valid: those libraries take seconds to load, and --help,
+--version, --dry-run and bad input answer without them (tests/test_startup.py)."""
 
 from __future__ import annotations
 

@@ -8,10 +8,6 @@ from functools import partial
 
 from rich.console import Console
 
-from .. import junit
-from ..baseline import load_baseline
-from ..check import run_check
-from ..console import print_check, print_summary
 from ..errors import BadInput
 from ..run_folder import RunFolder
 from .common import (
@@ -53,6 +49,11 @@ def main(args: argparse.Namespace) -> int:
         raise BadInput(
             f"{args.experiment}: nothing to check: add [[gates]] to the file or give --baseline"
         )
+    from .. import junit
+    from ..baseline import load_baseline
+    from ..check import run_check
+    from ..console import print_check, print_summary
+
     baseline = load_baseline(args.baseline, experiment) if args.baseline is not None else None
     junit_path = junit.check_target(args.junit) if args.junit is not None else None
     out, err = Console(), Console(stderr=True)

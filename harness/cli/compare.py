@@ -8,8 +8,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..compare import comparable_runs, compare_folders, run_matrix
-from ..console import print_comparison
 from ..errors import BadInput
 from ..matrix import load_comparison, toml_value
 from ..run_folder import RunFolder
@@ -56,6 +54,8 @@ def main(args: argparse.Namespace) -> int:
             for key, value in c.values:
                 print(f"    {key} = {toml_value(value)}")
         return 0
+    from ..compare import run_matrix
+
     folder = RunFolder.create(plan.name, args.out)
     total = plan.configurations[0].experiment.experiment.replications
     with progress_bar(err) as bar:
@@ -85,6 +85,8 @@ def _compare_runs(args: argparse.Namespace, paths: list[Path], out: Console, err
         raise BadInput(
             f"{paths[0]}: give two or more run folders (harness report RUN_DIR reports one)"
         )
+    from ..compare import comparable_runs, compare_folders
+
     runs = comparable_runs(paths)
     folder = RunFolder.create("compare", args.out)
     return _finish(compare_folders(runs, folder), folder, out, err)
@@ -95,6 +97,8 @@ def _short(text: str, width: int = 60) -> str:
 
 
 def _finish(comparison: dict, folder: RunFolder, out: Console, err: Console) -> int:
+    from ..console import print_comparison
+
     print_comparison(comparison, out)
     err.print(f"report: {folder.path / 'report.html'}")
     if comparison["status"] != "completed":

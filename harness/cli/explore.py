@@ -7,9 +7,7 @@ import argparse
 from targets.moderation import TARGET_FAULTS, parse_duration
 
 from ..explore.findings import KINDS
-from ..explore.narrate import headline
-from ..explore.runs import TRACE_FILE, Setup, explore
-from ..explore.space import DEPTH
+from ..explore.moves import DEPTH
 from ..run_folder import RunFolder
 from .common import add_experiment_arguments, add_target_argument, count, load_experiment
 
@@ -90,6 +88,9 @@ def _faults(text: str) -> tuple[str, ...]:
 
 def main(args: argparse.Namespace) -> int:
     experiment = load_experiment(args)
+    from ..explore.narrate import headline
+    from ..explore.runs import TRACE_FILE, Setup, explore
+
     name = experiment.experiment.name
     setup = Setup.build(
         experiment,

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..explore.narrate import headline
-from ..explore.runs import Setup
-from ..explore.space import DEPTH
+from ..explore.moves import DEPTH
 from ..explore.trace import read_trace, trace_experiment
 from .common import add_override_arguments, add_target_argument
 
@@ -30,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     trace = read_trace(args.trace)
     experiment = trace_experiment(trace, args.trace, args.overrides)
+    from ..explore.narrate import headline
+    from ..explore.runs import Setup
+
     setup = Setup.build(
         experiment,
         trace.seed,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..compare import report_folder
+from ..errors import BadInput
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     path = Path(args.folder)
+    if not path.is_dir():
+        raise BadInput(f"{path}: no such folder")
+    from ..compare import report_folder
+
     kind, _ = report_folder(path, png=args.png)
     Console(stderr=True).print(f"{kind} report: {path / 'report.html'}")
     return 0

@@ -8,10 +8,8 @@ import socket
 
 from rich.console import Console
 
-from ..console import print_gates, print_summary
 from ..errors import BadInput
 from ..experiment import Experiment
-from ..run import run_sim
 from ..run_folder import RunFolder
 from .common import (
     add_experiment_arguments,
@@ -107,6 +105,8 @@ def main(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(experiment.to_toml(), end="")
         return 0
+    from ..run import run_sim
+
     err = Console(stderr=True)
     folder = RunFolder.create(experiment.experiment.name, args.out)
     summary = simulate(args, experiment, folder, run_sim)
@@ -148,6 +148,8 @@ def live(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace, summary: dict, folder: RunFolder, out, err) -> int:
     """Print the summary; the exit code."""
+    from ..console import print_gates, print_summary
+
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

@@ -9,20 +9,20 @@ from __future__ import annotations
 import argparse
 import secrets
 import socket
-from typing import Any
-
-import uvicorn
+from typing import TYPE_CHECKING, Any
 
 from targets.moderation import ServiceSpec
-from targets.moderation.api import ServedTarget, create_app
-from targets.moderation.api.connections import IDLE_SECONDS, BoundedHttp
 from targets.moderation.store import MemoryStore, SqliteStore, Store, StoreError
 
 from ..client import ADMIN_TOKEN_VARIABLE, admin_token
-from ..environment import Environment
 from ..errors import BadInput
 from ..experiment import Experiment, from_raw, load
 from .common import add_override_arguments, port, scale
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from targets.moderation.api import ServedTarget
 
 DEFAULT: dict[str, Any] = {
     "experiment": {
@@ -92,6 +92,8 @@ def main(args: argparse.Namespace) -> int:
         experiment = load(args.experiment, args.overrides)
         label = experiment.to_toml()
     store = open_store(args.store)
+    from targets.moderation.api import ServedTarget
+
     try:
         served = ServedTarget.open(
             store,
@@ -120,6 +122,11 @@ def main(args: argparse.Namespace) -> int:
 def http_server(served: ServedTarget) -> uvicorn.Server:
     """The HTTP server every served target runs in: one process, one event loop (the core
     is a single writer), no access log, bounded requests and connections."""
+    import uvicorn
+
+    from targets.moderation.api import create_app
+    from targets.moderation.api.connections import IDLE_SECONDS, BoundedHttp
+
     config = uvicorn.Config(
         create_app(served),
         http=BoundedHttp,
@@ -132,6 +139,8 @@ def http_server(served: ServedTarget) -> uvicorn.Server:
 
 def served_spec(experiment: Experiment) -> ServiceSpec:
     """The experiment's service, with operator tokens no one can derive from the file."""
+    from ..environment import Environment
+
     env = Environment.build(experiment, secret=secrets.token_hex(16))
     return env.target_spec(env.target_seed(0))
 

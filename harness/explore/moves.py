@@ -15,6 +15,8 @@ from pydantic import Field
 from targets.moderation import TARGET_FAULTS
 from targets.moderation.config import Settings
 
+DEPTH = 12  # the longest sequence of moves a search tries by default
+
 
 class Approve(Settings):
     """An operator approves its destructive action on a report: one a user just filed

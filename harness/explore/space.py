@@ -25,10 +25,9 @@ from ..environment import Environment
 from ..errors import BadInput
 from ..experiment import Compromised, DepartingInsider
 from ..roster import OperatorSpec
-from .moves import Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
+from .moves import DEPTH, Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
 
 ACCOUNTS_SEARCHED = 3  # the most-followed protected accounts; more only relabels the same moves
-DEPTH = 12  # default longest sequence tried
 CAST = 3  # most operators one sequence involves
 
 

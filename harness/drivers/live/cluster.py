@@ -15,7 +15,9 @@ Locust's own protocol starts and stops the users; custom messages carry the rest
 
 Each operator is pinned to one worker (all K sessions of it), so one identity lives in one
 process; histories reach the master in batches while the shift runs and in full when it
-stops, and the master merges them by time.
+stops, and the master merges them by time. When a worker is lost or a new one joins, Locust
+hands the users out again round-robin, which would split an operator's sessions across
+processes: the run fails instead (`WorkersChanged`).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from gevent.event import Event
 from locust.dispatch import UsersDispatcher
 from locust.env import Environment as LocustEnvironment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from ...client import HttpTarget
 from ...environment import Environment
@@ -43,6 +46,7 @@ from .server import child, stop
 from .users import World, user_classes
 
 CONNECT_SECONDS = 60.0  # for workers to connect, build their users and answer
+WATCH_SECONDS = 0.25  # between looks at the workers while a shift runs
 FLUSH_SECONDS = 0.25  # between batches of history records from a worker
 DRAIN_SECONDS = 2.0  # for requests in flight at the shift's end to come back
 logger = logging.getLogger(__name__)
@@ -72,6 +76,10 @@ class PinnedDispatcher(UsersDispatcher):
             if self._current_user_count >= target:
                 break
         return self._users_on_workers
+
+
+class WorkersChanged(Exception):
+    """A worker was lost or joined during a live run: the operators are no longer pinned."""
 
 
 def total_users(world: World) -> int:
@@ -120,6 +128,7 @@ class MasterCrew:
         bind: str,
         port: int,
         log: Path,
+        stopping: Event,
     ) -> None:
         self.locust_env = locust_env
         self.world = world
@@ -128,6 +137,10 @@ class MasterCrew:
         self.ops: list[Op] = []
         self.answered: set[str] = set()
         self.failure: str | None = None
+        self.members: frozenset[str] = frozenset()  # the workers the users are pinned to
+        self.change: str | None = None  # the first change to them (Locust rebalanced then)
+        self.stopping = stopping  # set to end a shift early
+        self.watcher: gevent.Greenlet | None = None
         for kind, handler in {
             "harness:ready": self._ready,
             "harness:news": self._news,
@@ -141,6 +154,7 @@ class MasterCrew:
         self.processes = [child(command, log) for _ in range(workers)]
         try:
             self._await(lambda: len(self.runner.clients.ready) >= self.count, "connect")
+            self.members = frozenset(self.runner.clients)
             self._ask("harness:setup", setup)
         except BaseException:
             self.close()
@@ -152,8 +166,12 @@ class MasterCrew:
     def start(self) -> None:
         users = total_users(self.world)
         self.runner.start(users, spawn_rate=users)
+        self.watcher = gevent.spawn(self._watch)
 
     def stop(self) -> list[Op]:
+        if self.watcher is not None:
+            self.watcher.kill()
+        self._check_workers()
         self._ask("harness:drain", {})
         self.answered.clear()
         self.runner.stop()
@@ -191,6 +209,7 @@ class MasterCrew:
     def _await(self, done: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + CONNECT_SECONDS
         while not done():
+            self._check_workers()
             if self.failure:
                 raise BadInput(f"a worker failed: {self.failure}")
             if time.monotonic() > deadline:
@@ -199,6 +218,38 @@ class MasterCrew:
                     f"({len(self.answered)} of {self.count})"
                 )
             gevent.sleep(0.02)
+
+    # --- the workers the users are pinned to ----------------------------------------------
+
+    def _watch(self) -> None:
+        """While a shift runs: end it at once when the workers change; stop() says why."""
+        while self.change is None:
+            gevent.sleep(WATCH_SECONDS)
+            self.change = self._changed()
+        self.stopping.set()
+
+    def _check_workers(self) -> None:
+        """Raise once the workers changed, even if a lost one has come back since: Locust
+        rebalanced the users when it was lost."""
+        self.change = self.change or self._changed()
+        if self.change is not None:
+            raise WorkersChanged(
+                f"{self.change}: Locust hands the users out again round-robin when the workers "
+                "change, which would split operators' sessions across processes, so the run "
+                "stops here (a live run needs the same workers from start to end)"
+            )
+
+    def _changed(self) -> str | None:
+        """Which worker was lost or joined since the users were pinned, if one was."""
+        clients = self.runner.clients
+        for node_id in sorted(self.members):
+            if node_id not in clients or clients[node_id].state == STATE_MISSING:
+                index = self.runner.get_worker_index(node_id)
+                return f"worker {index} ({node_id}) was lost: it quit or stopped answering"
+        joined = sorted(set(clients) - self.members) if self.members else []
+        if joined:
+            return f"worker {self.runner.get_worker_index(joined[0])} ({joined[0]}) joined"
+        return None
 
 
 def run_worker(master: str, port: int) -> int:

@@ -33,7 +33,7 @@ from ...history import History
 from ...run_folder import RunFolder, RunRecorder
 from ...runner import RunResult
 from .board import Board
-from .cluster import LocalCrew, MasterCrew, PinnedDispatcher
+from .cluster import LocalCrew, MasterCrew, PinnedDispatcher, WorkersChanged
 from .locust_stats import FILES, RequestTotals
 from .server import ServerProcess
 from .shift import Crew, Stage, SteadyStateLost, run_shift
@@ -113,7 +113,7 @@ def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) ->
             connection_timeout=REQUEST_TIMEOUT,
         )
         target = HttpTarget(url, token, transport=LocustTransport(session))
-        crew = _crew(locust_env, world, folder, options, experiment)
+        crew = _crew(locust_env, world, folder, options, experiment, stopping)
         if options.web:
             sys.argv[1:] = []  # the web UI parses the command line as Locust's own
             locust_env.create_web_ui("127.0.0.1", options.web_port)
@@ -143,6 +143,8 @@ def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) ->
             status = "interrupted"
     except (SteadyStateLost, BadInput) as exc:
         status, reason = ("failed", str(exc)) if result.metrics else ("aborted", str(exc))
+    except WorkersChanged as exc:
+        status, reason = "failed", str(exc)
     except Exception as exc:
         status, reason = "failed", f"{exc.__class__.__name__}: {exc}"
         (folder.path / "live-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
@@ -209,6 +211,7 @@ def _crew(
     folder: RunFolder,
     options: LiveOptions,
     experiment: Experiment,
+    stopping: Event,
 ) -> Crew:
     if not options.workers and not options.expect_workers:
         return LocalCrew(locust_env, world)
@@ -226,6 +229,7 @@ def _crew(
         bind=options.master_bind,
         port=options.master_port,
         log=folder.path / "workers.log",
+        stopping=stopping,
     )
 
 
