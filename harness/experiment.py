@@ -28,6 +28,7 @@ from targets.moderation import (
 from targets.moderation.config import Settings
 
 from .errors import BadInput
+from .estimate.spec import EstimateSpec
 from .metrics import INTERVAL_METRICS, METRIC_PATHS
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -42,6 +43,7 @@ class ExperimentInfo(Settings):
     seed: int = Field(0, ge=0)
     replications: int = Field(100, ge=1, le=10_000_000)
     shift: Duration = Field(8 * 3600.0, gt=0)
+    shifts_per_year: int = Field(730, ge=1, le=100_000)  # for the yearly risk
 
 
 class PopulationSpec(Settings):
@@ -304,6 +306,7 @@ class Experiment(Settings):
     gates: list[Gate] = []
     check: CheckSpec = CheckSpec()
     live: LiveSpec = LiveSpec()
+    estimate: EstimateSpec = EstimateSpec()
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:

@@ -61,11 +61,11 @@ def break_multiplier(hours_on_shift: float) -> float:
     return 5 / 9 + (4 / 9) * (hours_on_shift % 2.0)
 
 
-def approval_kind(item: Item, second: bool = False) -> str:
-    """What an approval draw is, for whoever draws it: a wrongful approval of a protected
-    account's report (the draws a slip is made of) or any other."""
+def approval_kind(item: Item, role: str, second: bool = False) -> str:
+    """What an approval draw is: a wrongful approval of a protected account's report by a
+    reviewer or a senior, first or second (the draws a slip is made of), or any other."""
     kind = "second_approve" if second else "approve"
-    return f"{kind}_protected" if item.protected and not item.violating else kind
+    return f"{kind}_protected:{role}" if item.protected and not item.violating else kind
 
 
 class Persona:
@@ -94,7 +94,8 @@ class Persona:
 
     def decide(self, item: Item, now: float) -> tuple[str, str | None]:
         """('approve', action) or ('dismiss', None)."""
-        if self.chance(self.rng, approval_kind(item), self.approve_probability(item, now)):
+        kind = approval_kind(item, self.entry.role)
+        if self.chance(self.rng, kind, self.approve_probability(item, now)):
             return "approve", self.action_for(item, now)
         return "dismiss", None
 
@@ -116,7 +117,7 @@ class Persona:
         p = self.second_approve_probability(item, now, dependence, requester_colludes)
         if self.entry.collude and requester_colludes:
             return True
-        return self.chance(self.rng, approval_kind(item, second=True), p)
+        return self.chance(self.rng, approval_kind(item, self.entry.role, second=True), p)
 
     def choose_second_approver(self, colluders: Sequence[str]) -> str | None:
         """Where the requester picks its second approver: a colluder picks a fellow
