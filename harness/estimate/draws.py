@@ -30,6 +30,13 @@ own."""
 MAX_SHIFT = 12.0
 """The largest log-odds shift (odds times 160,000): beyond it weights carry no signal."""
 
+CAP = 0.8
+"""A tilt never makes the slip's side of a draw likelier than this (unless it already is):
+the other side keeps a share of at least 1 - CAP, so the replications where it happens
+(a second approver saying no, then another chain slipping) are still sampled, and their
+weight is at most 1 / (1 - CAP). Without a cap the tuning can push a draw to certainty,
+and the estimate misses those replications: unbiased in theory, low in every sample."""
+
 
 def family(kind: str) -> str | None:
     """The tiltable family a kind belongs to (its name before any ':'), or None."""
@@ -37,10 +44,16 @@ def family(kind: str) -> str | None:
     return base if base in SLIPWARD else None
 
 
-def tilted_probability(p: float, shift: float) -> float:
+def shifted(p: float, shift: float) -> float:
     """p with its log-odds shifted by `shift`."""
     scale = math.exp(shift)
     return p * scale / (1.0 - p + p * scale)
+
+
+def tilted_probability(p: float, shift: float) -> float:
+    """p with its log-odds shifted by `shift`, the side it favours capped at `CAP`."""
+    q = shifted(p, shift)
+    return min(q, max(p, CAP)) if shift > 0 else max(q, min(p, 1.0 - CAP))
 
 
 @dataclass(frozen=True)
@@ -84,9 +97,9 @@ class TiltedDraws:
         if not shift or not 0.0 < p < 1.0:
             hit = u < p
         else:
-            spread = math.log1p(p * math.expm1(shift))  # log(1 - p + p e^s)
-            hit = u < tilted_probability(p, shift)
-            self.log_weight += spread - shift if hit else spread
+            q = tilted_probability(p, shift)
+            hit = u < q
+            self.log_weight += math.log(p / q) if hit else math.log1p(-p) - math.log1p(-q)
         if self.draws is not None:
             self.draws.append((kind, p, hit))
         return hit

@@ -156,7 +156,9 @@ def estimate_importance(
     with Workers(env, max(1, jobs or default_jobs())) as workers:
         try:
             n = spec.pilot_replications
-            run.untilted = workers.run(range(n), Tilt())
+            untilted = workers.run(range(n), Tilt(), record=True)
+            run.untilted = [r._replace(draws=None) for r in untilted]
+            run.tilt = initial_tilt(untilted)
             on_progress("untilted", n)
             _tune(workers, spec, run, elapsed, on_progress)
             _main(workers, spec, run, elapsed, on_progress)
@@ -204,13 +206,16 @@ def _main(
     elapsed: Callable[[], float],
     on_progress: Callable[[str, int], None],
 ) -> None:
-    """Tilted batches until the target relative error is reached or the budget is spent."""
+    """Tilted batches until the target relative error is reached or the budget is spent.
+    The estimate stops only once a batch under the tuned tilt is in: a pilot round's
+    sample is small and its tilt still moving, and an interval from it alone can look
+    tighter than it is."""
     batch = max(MIN_MAIN_BATCH, spec.pilot_replications)
     per_replication = elapsed() / max(1, run.replications)
     while True:
         estimate = slip_through(run)
         error = estimate["relative_error"]
-        if run.sample and estimate["reliable"] and error <= spec.target_relative_error:
+        if run.main and estimate["reliable"] and error <= spec.target_relative_error:
             run.stopped = "target reached"
             return
         if run.main:

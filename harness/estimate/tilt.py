@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 
-from .draws import MAX_SHIFT, SLIPWARD, Tilt, family
+from .draws import MAX_SHIFT, SLIPWARD, Tilt, family, shifted, tilted_probability
 from .weighted import Weighted
 
 INITIAL_SHIFT = 2.0  # odds times 7.4 toward the slip before anything is known
@@ -26,8 +26,35 @@ MIN_ELITE = 10  # slipping pilot replications needed to learn from
 CONVERGED = 0.3  # largest change of a shift at which tuning stops
 
 
-def initial_tilt() -> Tilt:
-    return Tilt(default=INITIAL_SHIFT)
+def initial_tilt(untilted: Sequence[Weighted] = ()) -> Tilt:
+    """A first guess from untilted replications: each kind they drew, shifted so that one
+    of its draws a shift is expected to go the slip's way (or as near as the cap allows);
+    kinds they never drew (those behind a safeguard) get `INITIAL_SHIFT`."""
+    rows: dict[str, list[float]] = defaultdict(list)
+    for r in untilted:
+        for kind, p, _ in r.draws or ():
+            if 0.0 < p < 1.0:
+                rows[kind].append(p)
+    shifts = {kind: _one_a_shift(kind, ps, len(untilted)) for kind, ps in rows.items()}
+    return Tilt(shifts, INITIAL_SHIFT)
+
+
+def _one_a_shift(kind: str, ps: list[float], shifts: int) -> float:
+    """The shift at which draws of `kind` with these probabilities, made over `shifts`
+    shifts, are expected to go the slip's way once a shift (bisection: it is monotone)."""
+    sign = _sign(kind)
+
+    def expected(size: float) -> float:
+        qs = (tilted_probability(p, sign * size) for p in ps)
+        return sum(q if sign > 0 else 1.0 - q for q in qs) / shifts
+
+    if expected(0.0) >= 1.0:
+        return 0.0
+    low, high = 0.0, MAX_SHIFT
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (middle, high) if expected(middle) < 1.0 else (low, middle)
+    return sign * high
 
 
 def escalate(tilt: Tilt) -> Tilt:
@@ -54,8 +81,8 @@ def converged(old: Tilt, new: Tilt) -> bool:
 
 
 def _elite_draws(pilot: Sequence[Weighted]) -> dict[str, list[tuple[float, float, bool]]]:
-    """Each kind's draws in the slipping replications as (weight x slips, log-odds, yes),
-    the weights scaled so the largest is 1."""
+    """Each kind's draws in the slipping replications as (weight x slips, p, yes), the
+    weights scaled so the largest is 1."""
     elite = [r for r in pilot if r.slips and r.draws]
     if not elite:
         return {}
@@ -65,21 +92,24 @@ def _elite_draws(pilot: Sequence[Weighted]) -> dict[str, list[tuple[float, float
         value = math.exp(r.log_weight + math.log(r.slips) - top)
         for kind, p, yes in r.draws or ():
             if 0.0 < p < 1.0 and family(kind):
-                rows[kind].append((value, math.log(p / (1.0 - p)), yes))
+                rows[kind].append((value, p, yes))
     return rows
 
 
 def _solve(draws: list[tuple[float, float, bool]], start: float, kind: str) -> float:
-    """The shift maximising sum v [x (a + s) - log(1 + e^(a + s))], by Newton's method."""
+    """The shift maximising sum v [x log q + (1 - x) log(1 - q)] over the draws, q being
+    each draw's tilted probability, by Newton's method (capped draws do not move)."""
     shift = start
     for _ in range(50):
         gradient = curvature = 0.0
-        for v, logit, yes in draws:
-            q = 1.0 / (1.0 + math.exp(-(logit + shift))) if logit + shift > -700 else 0.0
+        for v, p, yes in draws:
+            q = shifted(p, shift)
+            if q != tilted_probability(p, shift):
+                continue  # at the cap
             gradient += v * (yes - q)
             curvature += v * q * (1.0 - q)
-        if curvature < 1e-12:
-            return _clamp(kind, shift + math.copysign(MAX_SHIFT, gradient))
+        if curvature < 1e-12:  # every draw capped, or all one way: go as far as allowed
+            return _clamp(kind, shift + math.copysign(MAX_SHIFT, gradient)) if gradient else shift
         step = max(-2.0, min(2.0, gradient / curvature))
         shift = _clamp(kind, shift + step)
         if abs(step) < 1e-6:
