@@ -205,3 +205,16 @@ def test_an_importance_run_writes_its_estimate(tmp_path: Path) -> None:
     assert estimate["unreliable"] is None
     assert "protected slip-through" in done.stdout and "yearly risk" in done.stdout
     assert (out / "weighted.csv").read_text().startswith("stage,replication,")
+
+
+# --- coverage (slow: run with `pytest -m slow tests/test_estimate.py`) -------------------
+
+
+@pytest.mark.slow
+def test_the_interval_covers_a_1e5_rate_in_92_to_98_percent_of_seeds() -> None:
+    truth, seeds = 1e-5, range(100)
+    covered = 0
+    for seed in seeds:
+        low, high = weighted_slip_through(random_approvers(10**-2.5, True, seed=seed))["ci95"]
+        covered += low <= truth <= high
+    assert 92 <= covered <= 98, f"{covered} of {len(seeds)} intervals cover {truth}"

@@ -125,20 +125,23 @@ def _weighted_rows(run: ImportanceRun) -> list[list]:
     return rows
 
 
-def share(x: float | None) -> str:
-    """A rate as a percentage, or in powers of ten below 0.01%."""
+def share(x: float | None, like: float | None = None) -> str:
+    """A rate as a percentage, or in powers of ten when it (or `like`, the estimate it goes
+    with) is below 0.01%."""
     if x is None:
         return "-"
-    return percent(x) if x == 0 or x >= 1e-4 else f"{x:.2e}"
+    scale = x if like is None else like
+    return percent(x) if scale == 0 or scale >= 1e-4 else f"{x:.2e}"
 
 
-def _interval(entry: dict, show: Callable[[float | None], str] = share) -> str:
-    if entry["estimate"] is None:
+def _interval(entry: dict, show: Callable[[float, float], str] = share) -> str:
+    value = entry["estimate"]
+    if value is None:
         return "no estimate"
     low, high = entry["ci95"]
     error = entry["relative_error"]
     spread = f"  +-{100 * error:.0f}%" if error is not None else ""
-    return f"{show(entry['estimate'])} [{show(low)}, {show(high)}]{spread}"
+    return f"{show(value, value)} [{show(low, value)}, {show(high, value)}]{spread}"
 
 
 def estimate_table(summary: dict) -> Table:
@@ -161,7 +164,7 @@ def estimate_table(summary: dict) -> Table:
     table.add_row("shift incident probability", _interval(e["shift_incident_probability"]))
     table.add_row(
         "minutes down per shift",
-        _interval(e["exposure_minutes_per_shift"], lambda x: "-" if x is None else f"{x:.3g}"),
+        _interval(e["exposure_minutes_per_shift"], lambda x, _: f"{x:.3g}"),
     )
     year = e["yearly_risk"]
     if year["probability"] is not None:
