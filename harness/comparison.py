@@ -79,6 +79,10 @@ def read_run(path: str | Path, name: str | None = None) -> RunData:
     for needed in ("summary.json", "manifest.json", "experiment.toml"):
         if not (path / needed).is_file():
             raise BadInput(f"{path}: not a finished run folder (no {needed})")
+    if (path / "weighted.csv").is_file():
+        raise BadInput(
+            f"{path}: an importance-sampling run; reports and comparisons read crude runs"
+        )
     if not (path / "outages.csv").is_file():
         raise BadInput(f"{path}: no outages.csv: the run predates outage records; run it again")
     try:

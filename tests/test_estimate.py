@@ -205,6 +205,11 @@ def test_an_importance_run_writes_its_estimate(tmp_path: Path) -> None:
     assert estimate["unreliable"] is None
     assert "protected slip-through" in done.stdout and "yearly risk" in done.stdout
     assert (out / "weighted.csv").read_text().startswith("stage,replication,")
+    report = _harness("report", str(out))
+    assert report.returncode == 2
+    assert report.stderr.strip().endswith(
+        "an importance-sampling run; reports and comparisons read crude runs"
+    )
 
 
 # --- coverage (slow: run with `pytest -m slow tests/test_estimate.py`) -------------------

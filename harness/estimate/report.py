@@ -60,6 +60,8 @@ def estimate_section(experiment: Experiment, run: ImportanceRun) -> dict:
 
 def unreliable(slip: dict, replications: int) -> str | None:
     """Why the slip-through cannot be trusted, in one line, or None when it can."""
+    if not replications:
+        return "no tilted replication finished"
     if not slip["estimate"]:
         return (
             f"no slip in {replications:,} tilted replications: the tilt found no way past, "
