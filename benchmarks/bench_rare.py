@@ -7,7 +7,7 @@ probability p^2 = 1e-6. The benchmark times importance sampling to a 95% interva
 and works out how long crude would need for the same precision: (1.96 / 0.2)^2 (1 - r) / r
 trials. Aim: under 60 s, and at least 1,000 times less work than crude.
 
-    python benchmarks/bench_rare.py [--p 0.001] [--crude-seconds 20] [--jobs N]
+    python benchmarks/bench_rare.py [--p 0.001] [--pilot 50] [--crude-seconds 20] [--jobs N]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ TARGET = 0.2
 Z95 = 1.959963984540054
 
 
-def experiment(p: float, seed: int = 1):
+def experiment(p: float, pilot: int, seed: int = 1):
     return validate(
         {
             "experiment": {"name": "rare", "seed": seed, "shift": "2h"},
@@ -36,7 +36,7 @@ def experiment(p: float, seed: int = 1):
             },
             "operators": [{"persona": "random_approver", "count": 3, "approve_probability": p}],
             "safeguards": {"two_person_rule": {"enabled": True}},
-            "estimate": {"target_relative_error": TARGET, "pilot_replications": 50},
+            "estimate": {"target_relative_error": TARGET, "pilot_replications": pilot},
         },
         "bench_rare",
     )
@@ -59,11 +59,12 @@ def crude_rate(env: Environment, seconds: float, jobs: int) -> tuple[float, int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--p", type=float, default=0.001, help="each reviewer's approval")
+    parser.add_argument("--pilot", type=int, default=50, help="estimate.pilot_replications")
     parser.add_argument("--crude-seconds", type=float, default=20.0)
     parser.add_argument("--jobs", type=int, default=default_jobs())
     args = parser.parse_args()
     truth = args.p**2
-    env = Environment.build(experiment(args.p))
+    env = Environment.build(experiment(args.p, args.pilot))
 
     start = time.perf_counter()
     run = estimate_importance(env, jobs=args.jobs)
