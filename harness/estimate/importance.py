@@ -1,14 +1,16 @@
 """Importance sampling of a simulated experiment: untilted, pilot and main stages.
 
 1. Untilted: `pilot_replications` ordinary replications (the first ones a crude run would
-   make), for the mean number of protected trials per shift.
+   make), for the mean number of protected trials per shift and a first tilt.
 2. Pilot: rounds of `pilot_replications` replications under a tilt the cross-entropy
-   method tunes between rounds (`tilt`), until it settles or the rounds run out.
+   method tunes between rounds (`tilt`), until it settles or the rounds run out; rounds
+   under a tuned tilt count in the estimate.
 3. Main: replications under the tuned tilt, in batches, until the slip-through's 95%
    half-width is within the target relative error, or the budget is spent.
 
 Each stage has replication indices of its own, so its seeds differ from every other
-stage's, and the whole run is reproducible bit for bit from the experiment's seed.
+stage's, and the whole run is reproducible bit for bit from the experiment's seed (unless
+the time budget is what ended a stage).
 """
 
 from __future__ import annotations
