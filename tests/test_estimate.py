@@ -139,6 +139,16 @@ def test_the_same_seed_gives_the_same_estimate_bit_for_bit() -> None:
 # --- what the run says -------------------------------------------------------------------
 
 
+def test_a_run_stops_when_its_replication_budget_is_spent() -> None:
+    experiment = random_approvers(
+        0.01, False, estimate__target_relative_error=0.01, estimate__max_replications=1000
+    )
+    run = estimate_importance(Environment.build(experiment), jobs=1)
+    assert run.stopped == "replication budget spent"
+    assert run.replications == 1000
+    assert slip_through(run)["relative_error"] > 0.01
+
+
 def test_degenerate_weights_are_called_unreliable() -> None:
     thin = {"estimate": 1e-6, "effective_sample_size": 4.2}
     assert unreliable(thin, 5000).startswith("weights degenerate: ")

@@ -178,11 +178,12 @@ def _tune(
     on_progress: Callable[[str, int], None],
 ) -> None:
     """Pilot rounds: escalate the tilt until slips show, then cross-entropy updates, while
-    the rounds and the pilot's share of the time budget last."""
+    the rounds, the replication budget and the pilot's share of the time budget last."""
     n = spec.pilot_replications
     tuned = False
     for round_ in range(1, MAX_PILOT_ROUNDS + 1):
-        if elapsed() > PILOT_SHARE * spec.max_seconds:
+        over = run.replications + n > spec.max_replications
+        if over or elapsed() > PILOT_SHARE * spec.max_seconds:
             break
         indices = range(round_ * STAGE, round_ * STAGE + n)
         pilot = workers.run(indices, run.tilt, record=True)
@@ -213,7 +214,7 @@ def _main(
     sample is small and its tilt still moving, and an interval from it alone can look
     tighter than it is."""
     batch = max(MIN_MAIN_BATCH, spec.pilot_replications)
-    per_replication = elapsed() / max(1, run.replications)
+    per_replication = max(1e-9, elapsed() / max(1, run.replications))
     while True:
         estimate = slip_through(run)
         error = estimate["relative_error"]
@@ -232,7 +233,7 @@ def _main(
         before = elapsed()
         run.sample += workers.run(range(first, first + size), run.tilt)
         run.main += size
-        per_replication = (elapsed() - before) / size
+        per_replication = max(1e-9, (elapsed() - before) / size)
         on_progress("main", size)
 
 
