@@ -29,6 +29,7 @@ from targets.moderation.config import Settings
 from targets.moderation.durations import DAY, format_duration, seconds_of
 
 from .errors import BadInput
+from .estimate.spec import EstimateSpec
 from .metrics import INTERVAL_METRICS, METRIC_PATHS
 from .wording import explain, key_homes, suggest
 
@@ -59,6 +60,7 @@ class ExperimentInfo(Settings):
     seed: int = Field(0, ge=0, le=MAX_SEED)
     replications: int = Field(100, ge=1, le=MAX_REPLICATIONS)
     shift: Duration = Field(8 * 3600.0, gt=0)
+    shifts_per_year: int = Field(730, ge=1, le=100_000)  # for the yearly risk
 
     @field_validator("shift", mode="before")
     @classmethod
@@ -336,6 +338,7 @@ class Experiment(Settings):
     gates: list[Gate] = Field([], max_length=MAX_GATES)
     check: CheckSpec = CheckSpec()
     live: LiveSpec = LiveSpec()
+    estimate: EstimateSpec = EstimateSpec()
 
     @model_validator(mode="after")
     def _within_bounds(self) -> Experiment:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
+
+from targets.moderation import bernoulli
 
 from .experiment import (
     Compromised,
@@ -59,12 +61,23 @@ def break_multiplier(hours_on_shift: float) -> float:
     return 5 / 9 + (4 / 9) * (hours_on_shift % 2.0)
 
 
+def approval_kind(item: Item, role: str, second: bool = False) -> str:
+    """What an approval draw is: a wrongful approval of a protected account's report by a
+    reviewer or a senior, first or second (the draws a slip is made of), or any other."""
+    kind = "second_approve" if second else "approve"
+    return f"{kind}_protected:{role}" if item.protected and not item.violating else kind
+
+
 class Persona:
-    """Base persona: item time and the decision rule built on `approve_probability`."""
+    """Base persona: item time and the decision rule built on `approve_probability`.
+
+    Every yes/no draw that can lead to a slip goes through `chance` (the target's
+    `bernoulli` unless a caller swaps in a tilted one), named by its kind."""
 
     def __init__(self, entry: PersonaEntry, rng: random.Random, exit_at: float | None = None):
         self.entry = entry
         self.rng = rng
+        self.chance: Callable[[random.Random, str, float], bool] = bernoulli
         self.exit_at = exit_at
         self.item_time = entry.item_time
 
@@ -81,7 +94,8 @@ class Persona:
 
     def decide(self, item: Item, now: float) -> tuple[str, str | None]:
         """('approve', action) or ('dismiss', None)."""
-        if self.rng.random() < self.approve_probability(item, now):
+        kind = approval_kind(item, self.entry.role)
+        if self.chance(self.rng, kind, self.approve_probability(item, now)):
             return "approve", self.action_for(item, now)
         return "dismiss", None
 
@@ -101,7 +115,9 @@ class Persona:
     ) -> bool:
         """The verdict as second approver (colluders decide without drawing)."""
         p = self.second_approve_probability(item, now, dependence, requester_colludes)
-        return (self.entry.collude and requester_colludes) or self.rng.random() < p
+        if self.entry.collude and requester_colludes:
+            return True
+        return self.chance(self.rng, approval_kind(item, self.entry.role, second=True), p)
 
     def choose_second_approver(self, colluders: Sequence[str]) -> str | None:
         """Where the requester picks its second approver: a colluder picks a fellow
@@ -187,7 +203,7 @@ class CompromisedPersona(JudgingPersona):
     entry: Compromised
 
     def attack_plan(self, shift: float, protected_ids: Sequence[int]) -> list[tuple[float, int]]:
-        if not protected_ids or self.rng.random() >= self.entry.phish_probability:
+        if not protected_ids or not self.chance(self.rng, "phish", self.entry.phish_probability):
             return []
         start = self.entry.attack_at
         if start is None:

@@ -9,6 +9,12 @@ import socket
 from rich.console import Console
 
 from ..errors import BadInput
+from ..estimate.command import (
+    add_estimator_argument,
+    estimator_override,
+    refuse_live,
+    run_weighted,
+)
 from ..experiment import Experiment
 from ..run_folder import RunFolder
 from .common import (
@@ -41,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_simulation_arguments(p)
     p.add_argument("--seed", type=count(0), metavar="S", help="override the file's")
     p.add_argument("--json", action="store_true", help="print summary.json instead of a table")
+    add_estimator_argument(p)
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -100,11 +107,13 @@ def main(args: argparse.Namespace) -> int:
     given = [name for name in LIVE_ONLY if getattr(args, name) not in (None, False)]
     if given:
         raise BadInput(f"--{given[0].replace('_', '-')} needs --mode live")
-    experiment = load_experiment(args)
+    experiment = load_experiment(args, estimator_override(args))
     out = Console()
     if args.dry_run:
         print(experiment.to_toml(), end="")
         return 0
+    if experiment.estimate.method == "importance":
+        return run_weighted(args, experiment)
     from ..run import run_sim
 
     err = Console(stderr=True)
@@ -167,7 +176,10 @@ def load_live_experiment(args: argparse.Namespace) -> Experiment:
     """The experiment with --set, --seed and the live options as [live] overrides."""
     extra = {"live.time_scale": args.time_scale, "live.users_per_operator": args.users_per_operator}
     given = [f"{k}={v!r}" for k, v in extra.items() if v is not None]
-    return load_experiment(args, given, replications_key="live.replications")
+    given += estimator_override(args)
+    experiment = load_experiment(args, given, replications_key="live.replications")
+    refuse_live(args, experiment)
+    return experiment
 
 
 def redacted(argv: list[str]) -> list[str]:

@@ -6,3 +6,4 @@ SUMMARY = "summary.json"  # pooled metrics with 95% intervals, gates, fault sche
 REPLICATIONS = "replications.csv"  # one row per replication
 OUTAGES = "outages.csv"  # one row per protected-account outage: when, how long
 HISTORIES = "histories"  # replication-NNNN.jsonl: full histories of the first replications
+WEIGHTED = "weighted.csv"  # an importance-sampling run: each replication's stage and weight

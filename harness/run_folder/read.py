@@ -10,7 +10,7 @@ from pathlib import Path
 from ..checker import Outage
 from ..errors import BadInput
 from .folder import RunFolder
-from .layout import EXPERIMENT, MANIFEST, OUTAGES, REPLICATIONS, SUMMARY
+from .layout import EXPERIMENT, MANIFEST, OUTAGES, REPLICATIONS, SUMMARY, WEIGHTED
 from .pairing import WHY, RunFacts, pairing_difference
 
 Rows = dict[int, dict[str, float | None]]
@@ -52,6 +52,10 @@ def read_run(path: str | Path, name: str | None = None) -> RunData:
     folder = require(
         path, (SUMMARY, MANIFEST, EXPERIMENT), str(path), "not a finished run folder (no {name})"
     )
+    if (path / WEIGHTED).is_file():
+        raise BadInput(
+            f"{path}: an importance-sampling run; reports and comparisons read crude runs"
+        )
     if not (path / OUTAGES).is_file():
         raise BadInput(f"{path}: no outages.csv: the run predates outage records; run it again")
     try:

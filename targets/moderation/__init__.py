@@ -51,7 +51,7 @@ from .model import (
     ReportView,
 )
 from .safeguards import SAFEGUARD_NAMES
-from .service import RESTORE_MONITOR, Journal, ModerationService
+from .service import RESTORE_MONITOR, Journal, ModerationService, bernoulli
 from .spec import ServiceSpec
 
 __all__ = [
@@ -103,6 +103,7 @@ __all__ = [
     "TwoPersonRuleConfig",
     "Unauthorized",
     "Unavailable",
+    "bernoulli",
     "format_duration",
     "parse_duration",
 ]

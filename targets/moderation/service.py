@@ -64,6 +64,13 @@ _RESTORE = 1
 T = TypeVar("T")
 
 
+def bernoulli(rng: random.Random, kind: str, p: float) -> bool:
+    """A yes/no draw that is yes with probability `p`. The service makes such draws through
+    its replaceable `chance` attribute (same signature), so a caller can draw them another
+    way, e.g. from a biased distribution while it weighs each run (importance sampling)."""
+    return rng.random() < p
+
+
 class Journal(Protocol):
     """Where successful commands are appended (in order) before they are acknowledged."""
 
@@ -169,6 +176,7 @@ class ModerationService:
         self.safeguards = Safeguards(safeguards or SafeguardsConfig())
         self.restore_config = restore or RestoreConfig()
         self._rng = random.Random(seed)
+        self.chance: Callable[[random.Random, str, float], bool] = bernoulli
         self._journal = journal
         self._at = 0.0  # the instant of the command being run
         self._accounts: Mapping[int, AccountProfile] = (
@@ -694,12 +702,17 @@ class ModerationService:
             pending = self._pending[ref]
             if pending.state != "scheduled":
                 continue
-            cancel_p = self.safeguards.config.delayed_action.cancel_probability
-            if pending.wrongful and self._rng.random() < cancel_p:
+            if pending.wrongful and self._monitor_cancels(pending):
                 done.append(self._close(pending, CANCELLED, DELAY_MONITOR, DELAYED_ACTION, due))
             else:
                 done.append(self._apply(pending, pending.requested_by, due))
         return done
+
+    def _monitor_cancels(self, pending: PendingAction) -> bool:
+        """The delay monitor's draw: does it catch this wrongful action before it fires?"""
+        cancel_p = self.safeguards.config.delayed_action.cancel_probability
+        protected = self._accounts[pending.account_id].protected
+        return self.chance(self._rng, "cancel_protected" if protected else "cancel", cancel_p)
 
     # --- helpers -------------------------------------------------------------------------
 
