@@ -21,7 +21,6 @@ from typing import Any
 
 import gevent
 from gevent.event import Event
-from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment as LocustEnvironment
 
 from ...checker import check
@@ -39,8 +38,8 @@ from .locust_stats import FILES, RequestTotals
 from .server import ServerProcess
 from .shift import Crew, Stage, SteadyStateLost, run_shift
 from .steady import TargetFacts, check_target, roll_back
-from .transport import LocustTransport
-from .users import REQUEST_TIMEOUT, World, user_classes
+from .transport import REQUEST_TIMEOUT, harness_target
+from .users import World, user_classes
 
 MAX_LATENCY = 10.0  # wall seconds the served target adds at most
 EXPOSURE_NOTE = (
@@ -106,14 +105,7 @@ def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) ->
         world = World(env, url, facts.tokens, Board())
         locust_env.user_classes[:] = user_classes(world)
         locust_env.host = url
-        session = FastHttpSession(
-            url,
-            locust_env.events.request,
-            None,
-            network_timeout=REQUEST_TIMEOUT,
-            connection_timeout=REQUEST_TIMEOUT,
-        )
-        target = HttpTarget(url, token, transport=LocustTransport(session))
+        target = harness_target(url, token, locust_env.events.request)
         crew = _crew(locust_env, world, folder, options, experiment)
         if options.web:
             sys.argv[1:] = []  # the web UI parses the command line as Locust's own

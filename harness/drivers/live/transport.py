@@ -5,10 +5,13 @@ its endpoint's name."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from locust.contrib.fasthttp import FastHttpSession
 
-from ...client import Answer, Indeterminate, Request
+from ...client import Answer, HttpTarget, Indeterminate, Request
+
+REQUEST_TIMEOUT = 10.0  # wall seconds before a request counts as indeterminate
 
 
 class LocustTransport:
@@ -31,3 +34,17 @@ class LocustTransport:
             data = None
         text = body.decode("utf-8", "replace") if data is None or status >= 400 else ""
         return Answer(status, data, text)
+
+
+def harness_target(url: str, token: str, request_event: Any) -> HttpTarget:
+    """The harness's own client of the target (resets, probes, the audit log, faults),
+    shared by a shift's main, observer and nemesis greenlets; its requests land in
+    Locust's statistics through `request_event`."""
+    session = FastHttpSession(
+        url,
+        request_event,
+        None,
+        network_timeout=REQUEST_TIMEOUT,
+        connection_timeout=REQUEST_TIMEOUT,
+    )
+    return HttpTarget(url, token, transport=LocustTransport(session))

@@ -34,9 +34,8 @@ from ..arrivals import shift_reports
 from .board import Board
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown, probe
-from .transport import LocustTransport
+from .transport import REQUEST_TIMEOUT, LocustTransport
 
-REQUEST_TIMEOUT = 10.0  # wall seconds before a request counts as indeterminate
 ITEM_WAIT = 1.0  # wall seconds to wait for the news of a claimed report's filing
 
 
