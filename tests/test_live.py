@@ -315,6 +315,70 @@ def test_a_restart_of_the_target_keeps_its_state(tmp_path, write_experiment):
     assert summary_of(out)["metrics"]["indeterminate"]["operations"] > 0  # the crash was felt
 
 
+@pytest.fixture
+def busy_machine():
+    """Every core kept busy by another process while the test runs."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(os.cpu_count() or 2)
+    ]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
+KILL_THE_OBSERVER = """
+import locust  # noqa: F401  (gevent patches the standard library first)
+import json, random, sys
+import gevent
+from locust.event import Events
+from harness.drivers.live.clock import ShiftClock
+from harness.drivers.live.observe import Observer
+from harness.drivers.live.record import Recorder
+from harness.drivers.live.transport import harness_target
+from harness.environment import Environment
+from harness.experiment import from_raw
+
+url, token, raw = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+experiment = from_raw(raw, "test")
+protected = Environment.build(experiment).population.protected_ids
+target = harness_target(url, token, Events().request)
+clock = ShiftClock.of(target)
+recorder = Recorder(clock, float("inf"), "t")
+observer = Observer(target, recorder, clock, protected, experiment.live)
+random.seed(1)
+for _ in range(100):  # the observer's work, killed mid-request as a shift's end kills it
+    watching = [gevent.spawn(observer.probe_all), gevent.spawn(observer.read_audit)]
+    gevent.sleep(random.uniform(0, 0.02))
+    gevent.killall(watching)
+recorder.take()
+with gevent.Timeout(30, False):
+    observer.probe_all()  # the shift's final probes
+answered = [op for op in recorder.take() if op[2] == "ok"]
+print(len(answered), "of", len(protected), "answered")
+"""
+
+
+def test_killing_the_observer_mid_request_leaves_the_harness_able_to_probe(
+    small_target, busy_machine
+):
+    """A greenlet killed while it took a connection from the harness's pool used to keep
+    that connection for good: the shift's final probes then waited forever."""
+    _, url = small_target
+    done = subprocess.run(
+        [sys.executable, "-c", KILL_THE_OBSERVER, url, ADMIN, json.dumps(SMALL_LIVE)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["5", "of", "5", "answered"], done.stdout
+
+
 def test_the_command_line_and_the_simulator_never_load_gevent(tmp_path):
     code = (
         "import sys\n"

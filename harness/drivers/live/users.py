@@ -34,7 +34,7 @@ from ..arrivals import shift_reports
 from .board import Board
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown, probe
-from .transport import REQUEST_TIMEOUT, LocustTransport
+from .transport import LocustTransport, connections
 
 ITEM_WAIT = 1.0  # wall seconds to wait for the news of a claimed report's filing
 
@@ -80,8 +80,12 @@ class ShiftUser(FastHttpUser):
     abstract = True
     world: ClassVar[World]
     wait_time = constant(0)
-    network_timeout = connection_timeout = REQUEST_TIMEOUT
-    max_retries = 0
+    concurrency = 2  # the user's own requests and a compromised operator's attacker's
+    max_retries = 0  # what is tried again, and how, is the history's business
+
+    def __init__(self, environment) -> None:
+        self.client_pool = connections(self.concurrency)  # every wait bounded
+        super().__init__(environment)
 
     def on_start(self) -> None:
         shift = self.world.shift
