@@ -7,9 +7,11 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +275,83 @@ def test_ctrl_c_keeps_what_was_measured_and_stops_the_target(tmp_path, write_exp
     partial = summary["live"]["interrupted_shift"]
     if partial is not None:  # Ctrl-C came during a shift: its history is kept too
         assert (out / f"histories/replication-{partial['replication']:04d}.jsonl").exists()
+
+
+def test_a_second_signal_ends_a_stuck_run_within_seconds(tmp_path, write_experiment):
+    """With the target frozen, a first Ctrl-C would wait for each final probe to time out;
+    a second Ctrl-C (or SIGTERM) skips them and kills the target."""
+    raw = {**SMALL_LIVE, "live": {"replications": 30, "time_scale": 1800}}
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(write_experiment(raw)), "--mode", "live",
+         "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    target = None
+    try:
+        wait_for_rows(out / "replications.csv", 2)
+        (target,) = children(proc.pid)  # the served target
+        os.kill(target, signal.SIGSTOP)  # the target answers nothing from now on
+        proc.send_signal(signal.SIGINT)
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - stopped
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        if target is not None and pid_alive(target):
+            os.kill(target, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert took < 20, took
+    assert "Traceback" not in err
+    summary = summary_of(out)
+    assert summary["status"] == "interrupted"
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    assert summary["replications"]["completed"] >= 1
+    assert not pid_alive(target)
+
+
+def children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def wait_for_rows(table: Path, rows: int) -> None:
+    deadline = time.monotonic() + 120
+    while not table.exists() or len(table.read_text().splitlines()) < rows:
+        assert time.monotonic() < deadline, f"{table} did not get {rows} lines"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("after", [0.3, 2.5])
+def test_ctrl_c_in_the_first_seconds_says_what_it_left(tmp_path, write_experiment, after):
+    """Whenever it comes, a Ctrl-C gives no traceback: either one line saying nothing was
+    written, or a run folder marked interrupted."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(write_experiment(SMALL_LIVE)), "--mode",
+         "live", "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        time.sleep(after)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    if (out / "manifest.json").exists():
+        assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+        assert summary_of(out)["status"] == "interrupted"
+    else:
+        assert err.strip().endswith("nothing was written"), err
 
 
 def pid_alive(pid: int) -> bool:
