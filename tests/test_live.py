@@ -365,7 +365,8 @@ def pid_alive(pid: int) -> bool:
 def test_a_restart_of_the_target_keeps_its_state(tmp_path, write_experiment):
     raw = {
         **SMALL_LIVE,
-        # an hour of shift (6 s of wall time) after the restart, however long it takes
+        # an hour of shift (6 s of wall time) after the restart: a standby process serves
+        # the store at once, however long a new process would take to start
         "experiment": {**SMALL_LIVE["experiment"], "shift": "90m"},
         "faults": [{"kind": "restart", "at": "30m", "duration": "2m"}],
         "live": {"replications": 1, "time_scale": 600},

@@ -197,7 +197,7 @@ class _Run:
             except Exception as exc:
                 problems.append(f"stopping the users: {exc}")
         if self.server is not None:
-            self.server.kill() if hurry else self.server.stop()
+            self.server.stop(at_once=hurry)
         return problems
 
 
@@ -222,6 +222,7 @@ def _open_target(
         folder.path / "target.log",
         options.time_scale or experiment.live.time_scale,
         token,
+        restarts=any(fault.kind == "restart" for fault in experiment.faults),
     )
     return server.start(), token, server
 
