@@ -133,17 +133,21 @@ class Operator(ShiftUser):
         board, clock, end = self.world.board, self.clock, self.shift.end
         idle = clock.wall_seconds(self.world.live.idle_poll)
         look_at_approvals = False
+        started: float | None = None  # of the next item: when the last decision was sent
         while clock.now() < end and not self.spec.record.departed(clock.now()):
             if self.approvals and (look_at_approvals or board.approval_waiting(self.spec.id)):
                 look_at_approvals = False
                 if self.work_on_approvals():
+                    started = None
                     continue
-            started = clock.now()
+            started = clock.now() if started is None else started
             view = self.claim()
             if view is not None:
-                self.work_on_report(view, started)
-            elif not board.wait(self.spec.id, self.spec.record.role == "senior", idle):
-                look_at_approvals = True  # nothing heard for a while: look anyway
+                started = self.work_on_report(view, started)
+            else:
+                started = None
+                if not board.wait(self.spec.id, self.spec.record.role == "senior", idle):
+                    look_at_approvals = True  # nothing heard for a while: look anyway
         self.idle_until_stopped()
 
     # --- the queue ----------------------------------------------------------------------
@@ -161,13 +165,17 @@ class Operator(ShiftUser):
         except (Refused, Unknown):
             return None
 
-    def work_on_report(self, view, started: float) -> None:
-        """Spend the item's time from `started` (when the claim was sent), then decide."""
+    def work_on_report(self, view, started: float) -> float | None:
+        """Spend the item's time from `started`, then decide; returns when the decision
+        was sent (None: no decision). As in the simulator, where answers take no time, an
+        item's time runs from the previous decision to this one: the tool's answers to
+        the decision and to the claim are part of it, not added to it, so the operator
+        keeps the simulator's pace as long as they take less than the item's time."""
         item = self.world.board.item(view.id, ITEM_WAIT)
         self.clock.sleep_until(started + self.persona.item_seconds())
         now = self.clock.now()
         if now >= self.shift.end or item is None:
-            return  # the shift ended first, or the report was not filed by this run
+            return None  # the shift ended first, or the report was not filed by this run
         decision, action = self.persona.decide(item, now)
         chosen = None
         if decision == "approve" and self.requester_chooses:
@@ -189,6 +197,7 @@ class Operator(ShiftUser):
         )
         if out is not None:
             self.follow(out, item, self.process, view.queue)
+        return now
 
     def present_colluders(self, now: float) -> list[str]:
         return [record.id for record in self.colluders if not record.departed(now)]
