@@ -93,12 +93,8 @@ def run_live(
             run.shifts(run.stage())
         if stopping.is_set():
             status = "interrupted"
-    except (SteadyStateLost, BadInput) as exc:
-        status, reason = ("failed", str(exc)) if run.result.metrics else ("aborted", str(exc))
-    except Exception as exc:  # interrupted all the same when it broke while stopping
-        status = "interrupted" if stopping.is_set() else "failed"
-        reason = f"{exc.__class__.__name__}: {exc}"
-        (folder.path / "live-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    except Exception as exc:
+        status, reason = _broken(exc, run)
     finally:
         problems = run.roll_back()
     run.result.interrupted = status == "interrupted"
@@ -110,6 +106,20 @@ def run_live(
     if status == "aborted":
         raise BadInput(str(reason))
     return summary
+
+
+def _broken(exc: Exception, run: _Run) -> tuple[str, str]:
+    """The status and reason of a run that raised `exc`: interrupted when a stop was asked
+    (the target may have stopped answering first), aborted when the steady state did not
+    hold before any shift was measured, failed otherwise (the traceback of an unexpected
+    error in live-error.txt)."""
+    expected = isinstance(exc, SteadyStateLost | BadInput)
+    reason = str(exc) if expected else f"{exc.__class__.__name__}: {exc}"
+    if not expected:
+        (run.folder.path / "live-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    if run.stopping.is_set():
+        return "interrupted", reason
+    return ("aborted" if expected and not run.result.metrics else "failed"), reason
 
 
 @dataclass
