@@ -1,12 +1,12 @@
 """Ctrl-C and SIGTERM in a live run, in two steps.
 
-The first Ctrl-C asks the run to stop: the shift under way ends as at its end (its records
-finished, the protected accounts probed once more), the faults are switched off, the
-users, workers and target stopped, and the partial result written, marked interrupted.
-A second Ctrl-C, or SIGTERM (what a supervisor sends before it kills), hurries: what is
-left that waits on the target and can be skipped (the final probes, the nemesis's last
-switches) is skipped, and the target the harness started is killed instead of asked to
-stop, so the run ends within seconds; its partial result is still written.
+The first Ctrl-C asks the run to stop: the shift under way ends at once (its records
+finished, the protected accounts probed once more; faults not yet switched stay unswitched),
+the faults are switched off, the users, workers and target stopped, and the partial result
+written, marked interrupted. A second Ctrl-C, or SIGTERM (what a supervisor sends before it
+kills), hurries: the final probes are skipped, and a target the harness started is killed
+instead of switched back and asked to stop, so the run ends within seconds even when the
+target stopped answering; its partial result is still written.
 
 gevent's signal handlers, not Python's: the callback runs in its own greenlet at once,
 where a Python handler would wait for the event loop to come back to Python.
@@ -46,7 +46,10 @@ class Stopping:
             )
         elif not self.hurry:
             self.hurry = True
-            print("stopping at once: skipping the final probes, killing the target", flush=True)
+            print(
+                "stopping at once: no final probes; a target the harness started is killed",
+                flush=True,
+            )
         self.asked.set()
 
     def is_set(self) -> bool:
