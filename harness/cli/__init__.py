@@ -14,7 +14,10 @@ from typing import NoReturn
 
 from .. import __version__
 from ..errors import BadInput
-from . import check, compare, explore, replay, report, run, serve, worker
+from ..interrupts import exit_at_once_on_signals
+
+with exit_at_once_on_signals("harness: interrupted while starting; nothing was written"):
+    from . import check, compare, explore, replay, report, run, serve, worker
 
 COMMANDS = (run, compare, report, check, serve, worker, explore, replay)
 

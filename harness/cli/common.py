@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,6 +14,7 @@ from targets.moderation.clock import MAX_TIME_SCALE
 
 from ..client import ADMIN_TOKEN_VARIABLE
 from ..experiment import Experiment, load
+from ..interrupts import exec_holding_signals
 from ..run_folder import RunFolder
 
 T = TypeVar("T")
@@ -175,12 +174,8 @@ def in_live_process() -> bool:
     return "locust" in sys.modules
 
 
-def relaunch(argv: Sequence[str]) -> int:
-    """Run this command again in a live-mode process and wait for it; Ctrl-C and SIGTERM
-    are passed on, so it can stop cleanly and write what it measured. Its exit code."""
-    process = subprocess.Popen([sys.executable, "-m", "harness.drivers.live", *argv])
-    while True:
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
+def relaunch(argv: Sequence[str]) -> NoReturn:
+    """Run this command again as a live-mode process, in place of this one: one process,
+    so a Ctrl-C at the terminal reaches it once, and a signal sent to this process reaches
+    the run. Signals in between are held until it can take them."""
+    exec_holding_signals(["-m", "harness.drivers.live", *argv])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import sys
 
 from rich.console import Console
 
@@ -123,17 +124,27 @@ def main(args: argparse.Namespace) -> int:
 
 
 def live(args: argparse.Namespace) -> int:
-    """Live mode: validate here, then run in a process where Locust was imported first."""
+    """Live mode: validate here, then run in a process where Locust was imported first.
+    A Ctrl-C before that process can stop a run cleanly leaves nothing behind, and says
+    so; after it, the run folder keeps what was measured, marked interrupted."""
     if args.jobs is not None:
         raise BadInput("--jobs: live mode runs its users with --workers, not --jobs")
-    experiment = load_live_experiment(args)
-    if args.dry_run:
-        print(experiment.to_toml(), end="")
-        return 0
-    if not in_live_process():
-        return relaunch(args.argv)
-    from ..drivers.live.run import LiveOptions, run_live
+    try:
+        experiment = load_live_experiment(args)
+        if args.dry_run:
+            print(experiment.to_toml(), end="")
+            return 0
+        if not in_live_process():
+            relaunch(args.argv)
+        from ..drivers.live.run import LiveOptions, run_live
+        from ..drivers.live.stopping import Stopping
 
+        stopping = Stopping.on_signals()
+    except KeyboardInterrupt:
+        print(
+            "harness: interrupted before the live run started; nothing was written", file=sys.stderr
+        )
+        return 130
     folder = RunFolder.create(experiment.experiment.name, args.out)
     options = LiveOptions(
         target=args.target,
@@ -149,7 +160,7 @@ def live(args: argparse.Namespace) -> int:
         command=tuple(["harness", *redacted(args.argv)]),
     )
     err = Console(stderr=True)
-    summary = run_live(experiment, folder, options)
+    summary = run_live(experiment, folder, options, stopping)
     if summary["status"] == "failed":
         err.print(f"[red]live run failed: {summary['live']['reason']}[/red]")
     return report(args, summary, folder, Console(), err)

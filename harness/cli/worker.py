@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..interrupts import release_signals
 from .common import in_live_process, port, relaunch
 
 
@@ -25,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if not in_live_process():
-        return relaunch(args.argv)
+        relaunch(args.argv)
     from ..drivers.live.cluster import run_worker
 
+    release_signals()  # Ctrl-C stops the worker as it always does
     return run_worker(args.master, args.master_port)

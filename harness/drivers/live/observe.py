@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from targets.moderation import RESTORE_MONITOR, AuditEntry, ModerationError
 
@@ -57,8 +57,11 @@ class Observer:
                 self.probe_all()
                 next_probe += live.probe_interval
 
-    def probe_all(self) -> None:
+    def probe_all(self, until: Callable[[], bool] = lambda: False) -> None:
+        """Probe every protected account, or those before `until()` holds."""
         for account_id in self.protected_ids:
+            if until():
+                return
             probe(self.recorder, self.target, "probe", account_id)
 
     def read_audit(self) -> None:

@@ -6,22 +6,19 @@ workers), run `live.replications` shifts back to back, each reset with its repli
 seed, check each shift's history as the simulator's are checked, and write the same run
 folder a simulated run writes, plus Locust's request statistics. Whatever happens, the
 faults are switched off, the users and workers stopped, the target the harness started
-stopped, and the run's status recorded: completed, interrupted (Ctrl-C), failed (something
-broke during the run) or aborted (the steady state did not hold before load).
+stopped, and the run's status recorded: completed, interrupted (Ctrl-C or SIGTERM, see
+`stopping`), failed (something broke during the run) or aborted (the steady state did not
+hold before load).
 """
 
 from __future__ import annotations
 
 import secrets
-import signal
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import gevent
-from gevent.event import Event
-from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment as LocustEnvironment
 
 from ...checker import check
@@ -38,8 +35,9 @@ from .locust_stats import FILES, RequestTotals
 from .server import ServerProcess
 from .shift import Crew, Stage, SteadyStateLost, run_shift
 from .steady import TargetFacts, check_target, roll_back
-from .transport import LocustTransport
-from .users import REQUEST_TIMEOUT, World, user_classes
+from .stopping import Stopping
+from .transport import REQUEST_TIMEOUT, harness_target
+from .users import World, user_classes
 
 MAX_LATENCY = 10.0  # wall seconds the served target adds at most
 EXPOSURE_NOTE = (
@@ -66,99 +64,152 @@ class LiveOptions:
     command: tuple[str, ...] = ()
 
 
-def run_live(experiment: Experiment, folder: RunFolder, options: LiveOptions) -> dict:
+def run_live(
+    experiment: Experiment, folder: RunFolder, options: LiveOptions, stopping: Stopping
+) -> dict:
     """Run every shift into `folder`; returns the summary. Raises `BadInput` (after
     recording the run as aborted) when the steady state does not hold before load."""
-    live = experiment.live
-    env = Environment.build(experiment)
-    recorder = RunRecorder(
+    run = _Run(
         experiment,
+        Environment.build(experiment),
         folder,
-        mode="live",
-        replications=live.replications,
-        command=list(options.command),
-        target=options.target or "started by the harness",
-        workers=options.workers + options.expect_workers,
+        options,
+        stopping,
+        RunRecorder(
+            experiment,
+            folder,
+            mode="live",
+            replications=experiment.live.replications,
+            command=list(options.command),
+            target=options.target or "started by the harness",
+            workers=options.workers + options.expect_workers,
+        ),
+        RunResult(experiment.live.replications),
     )
-    stopping = _stop_on_signals()
-    result = RunResult(live.replications)
-    totals = RequestTotals()
-    locust_env = LocustEnvironment(user_classes=[], dispatcher_class=PinnedDispatcher)
     status, reason = "completed", None
+    try:
+        if not stopping.is_set():  # a stop asked before anything started: nothing to do
+            run.shifts(run.stage())
+        if stopping.is_set():
+            status = "interrupted"
+    except Exception as exc:
+        status, reason = _broken(exc, run)
+    finally:
+        problems = run.roll_back()
+    run.result.interrupted = status == "interrupted"
+    summary = run.recorder.finish(
+        run.result,
+        status=status,
+        live=_live_section(experiment, options, run.about, reason, problems),
+    )
+    if status == "aborted":
+        raise BadInput(str(reason))
+    return summary
+
+
+def _broken(exc: Exception, run: _Run) -> tuple[str, str]:
+    """The status and reason of a run that raised `exc`: interrupted when a stop was asked
+    (the target may have stopped answering first), aborted when the steady state did not
+    hold before any shift was measured, failed otherwise (the traceback of an unexpected
+    error in live-error.txt)."""
+    expected = isinstance(exc, SteadyStateLost | BadInput | WorkersChanged)
+    reason = str(exc) if expected else f"{exc.__class__.__name__}: {exc}"
+    if not expected:
+        (run.folder.path / "live-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+    if isinstance(exc, WorkersChanged):  # it ended the shift itself by asking a stop
+        return "failed", reason
+    if run.stopping.is_set():
+        return "interrupted", reason
+    return ("aborted" if expected and not run.result.metrics else "failed"), reason
+
+
+@dataclass
+class _Run:
+    """One live run: what it has measured so far, and what its rollback must undo."""
+
+    experiment: Experiment
+    env: Environment
+    folder: RunFolder
+    options: LiveOptions
+    stopping: Stopping
+    recorder: RunRecorder
+    result: RunResult
+    totals: RequestTotals = field(default_factory=RequestTotals)
+    about: dict[str, Any] = field(
+        default_factory=lambda: {"interrupted_shift": None, "load_wall_seconds": 0.0}
+    )
+    locust_env: LocustEnvironment = field(
+        default_factory=lambda: LocustEnvironment(
+            user_classes=[], dispatcher_class=PinnedDispatcher
+        )
+    )
     server: ServerProcess | None = None
     crew: Crew | None = None
     target: HttpTarget | None = None  # once its steady state held: faults to switch off
-    about: dict[str, Any] = {"interrupted_shift": None, "load_wall_seconds": 0.0}
-    try:
-        url, token, server = _open_target(experiment, folder, options)
-        recorder.about["target_pid"] = server.pid if server else None
+
+    def stage(self) -> Stage:
+        """Start (or reach) the target, check its steady state, build the users."""
+        experiment, options, locust_env = self.experiment, self.options, self.locust_env
+        url, token, self.server = _open_target(experiment, self.folder, options)
+        self.recorder.about["target_pid"] = self.server.pid if self.server else None
         where = f"--target {url}" if options.target else f"the served target at {url}"
         facts = check_target(
             HttpTarget(url, token, timeout=REQUEST_TIMEOUT),
             where,
             experiment,
-            env.roster,
-            restartable=bool(server),
+            self.env.roster,
+            restartable=bool(self.server),
         )
-        scale = _time_scale(experiment, facts, options)
-        about["time_scale"] = scale
-        world = World(env, url, facts.tokens, Board())
+        self.about["time_scale"] = _time_scale(experiment, facts, options)
+        world = World(self.env, url, facts.tokens, Board())
         locust_env.user_classes[:] = user_classes(world)
         locust_env.host = url
-        session = FastHttpSession(
-            url,
-            locust_env.events.request,
-            None,
-            network_timeout=REQUEST_TIMEOUT,
-            connection_timeout=REQUEST_TIMEOUT,
-        )
-        target = HttpTarget(url, token, transport=LocustTransport(session))
-        crew = _crew(locust_env, world, folder, options, experiment, stopping)
+        self.target = harness_target(url, token, locust_env.events.request)
+        self.crew = _crew(locust_env, world, self.folder, options, experiment, self.stopping)
         if options.web:
             sys.argv[1:] = []  # the web UI parses the command line as Locust's own
             locust_env.create_web_ui("127.0.0.1", options.web_port)
             print(f"Locust's web UI: http://127.0.0.1:{options.web_port}", flush=True)
-        stage = Stage(env, target, crew, server, stopping)
-        for index in range(live.replications):
-            if stopping.is_set():
-                break
+        return Stage(self.env, self.target, self.crew, self.server, self.stopping)
+
+    def shifts(self, stage: Stage) -> None:
+        """The replications' shifts back to back, each checked and recorded as it ends,
+        until they are done or a stop is asked."""
+        for index in range(self.experiment.live.replications):
+            if self.stopping.is_set():
+                return
             shift = run_shift(stage, index)
-            about["load_wall_seconds"] += shift.wall_seconds
-            metrics = check(History(shift.ops), env.operator_hours)
-            keep = shift.ops if index < options.histories or not shift.finished else None
+            self.about["load_wall_seconds"] += shift.wall_seconds
+            metrics = check(History(shift.ops), self.env.operator_hours)
             if shift.finished:
-                result.metrics[index] = metrics
-                recorder.record([(index, metrics, keep)])
+                keep = shift.ops if index < self.options.histories else None
+                self.result.metrics[index] = metrics
+                self.recorder.record([(index, metrics, keep)])
             else:
-                folder.write_history(index, shift.ops)
-                about["interrupted_shift"] = {
+                self.folder.write_history(index, shift.ops)
+                self.about["interrupted_shift"] = {
                     "replication": index,
                     "reached_seconds": shift.reached,
                     "slips": metrics.slips,
                     "trials": metrics.trials,
                 }
-            totals.add(locust_env.stats)
-            totals.write(folder)
-        if stopping.is_set():
-            status = "interrupted"
-    except (SteadyStateLost, BadInput) as exc:
-        status, reason = ("failed", str(exc)) if result.metrics else ("aborted", str(exc))
-    except WorkersChanged as exc:
-        status, reason = "failed", str(exc)
-    except Exception as exc:
-        status, reason = "failed", f"{exc.__class__.__name__}: {exc}"
-        (folder.path / "live-error.txt").write_text(traceback.format_exc(), encoding="utf-8")
-    finally:
-        problems = _roll_back(target, crew, server)
-    result.interrupted = status == "interrupted"
-    summary = recorder.finish(
-        result,
-        status=status,
-        live=_live_section(experiment, options, about, reason, problems),
-    )
-    if status == "aborted":
-        raise BadInput(str(reason))
-    return summary
+            self.totals.add(self.locust_env.stats)
+            self.totals.write(self.folder)
+
+    def roll_back(self) -> list[str]:
+        """Switch faults off, stop users and workers, stop the target the harness started;
+        returns what could not be done. In a hurry the target the harness started is
+        killed (its store survives that) without switching its faults off first."""
+        hurry = self.stopping.hurry and self.server is not None
+        problems = roll_back(self.target) if self.target is not None and not hurry else []
+        if self.crew is not None:
+            try:
+                self.crew.close()
+            except Exception as exc:
+                problems.append(f"stopping the users: {exc}")
+        if self.server is not None:
+            self.server.stop(at_once=hurry)
+        return problems
 
 
 def _open_target(
@@ -182,6 +233,7 @@ def _open_target(
         folder.path / "target.log",
         options.time_scale or experiment.live.time_scale,
         token,
+        restarts=any(fault.kind == "restart" for fault in experiment.faults),
     )
     return server.start(), token, server
 
@@ -211,7 +263,7 @@ def _crew(
     folder: RunFolder,
     options: LiveOptions,
     experiment: Experiment,
-    stopping: Event,
+    stopping: Stopping,
 ) -> Crew:
     if not options.workers and not options.expect_workers:
         return LocalCrew(locust_env, world)
@@ -229,24 +281,8 @@ def _crew(
         bind=options.master_bind,
         port=options.master_port,
         log=folder.path / "workers.log",
-        stopping=stopping,
+        stopping=stopping.asked,
     )
-
-
-def _roll_back(
-    target: HttpTarget | None, crew: Crew | None, server: ServerProcess | None
-) -> list[str]:
-    """Switch faults off, stop users and workers, stop the target the harness started;
-    returns what could not be done."""
-    problems = roll_back(target) if target is not None else []
-    if crew is not None:
-        try:
-            crew.close()
-        except Exception as exc:
-            problems.append(f"stopping the users: {exc}")
-    if server is not None:
-        server.stop()
-    return problems
 
 
 def _live_section(
@@ -272,18 +308,3 @@ def _live_section(
         "reason": reason,
         "rollback_problems": problems,
     }
-
-
-def _stop_on_signals() -> Event:
-    """Ctrl-C (SIGINT) or SIGTERM: stop the run after cleaning up, keeping what it
-    measured. Further signals while it stops are ignored."""
-    stopping = Event()
-
-    def stop() -> None:
-        if not stopping.is_set():
-            print("stopping: finishing the shift's records and cleaning up", flush=True)
-            stopping.set()
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        gevent.signal_handler(signum, stop)
-    return stopping

@@ -1,10 +1,17 @@
 """The served target the harness starts itself: `harness serve` on a free loopback port with
 its SQLite store in the run folder, so a restart fault resumes the same state on the same
 port. Its processes never outlive the run: each is stopped at the end, and on Linux it is
-also told to stop if the harness process dies without stopping it."""
+also told to stop if the harness process dies without stopping it.
+
+A restart fault's downtime is the fault's duration, not the time a new process takes to
+start (seconds of imports on a busy machine, which at time scale 600 are hours of shift):
+with restarts to come, a standby process waits with its imports done, and serves the store
+as soon as it is told to, after the process before it was killed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -18,6 +25,14 @@ from ...errors import BadInput
 
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 10.0
+SERVE_WHEN_TOLD = (
+    "import sys\n"
+    "from harness.cli import main\n"
+    "import harness.environment, targets.moderation.api, uvicorn\n"  # what serving imports
+    "if sys.stdin.readline() != 'serve\\n':\n"  # not told, but the harness is gone
+    "    sys.exit(0)\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
 
 
 def die_with_parent() -> None:
@@ -26,7 +41,12 @@ def die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def child(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def child(
+    command: list[str],
+    log: Path,
+    stdin: int = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
     """A process of the run: in its own session (a Ctrl-C at the terminal reaches only the
     harness, which stops its children in order), output appended to `log`; `env` is added
     to the harness's environment."""
@@ -34,7 +54,7 @@ def child(command: list[str], log: Path, env: dict[str, str] | None = None) -> s
         return subprocess.Popen(
             command,
             env=None if env is None else {**os.environ, **env},
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -55,21 +75,66 @@ def stop(process: subprocess.Popen) -> None:
 
 class ServerProcess:
     def __init__(
-        self, experiment_file: Path, store: Path, log: Path, time_scale: float, admin_token: str
+        self,
+        experiment_file: Path,
+        store: Path,
+        log: Path,
+        time_scale: float,
+        admin_token: str,
+        *,
+        restarts: bool = False,  # restart faults to come: keep a standby process
     ) -> None:
         self.experiment_file = experiment_file
         self.store = store
         self.log = log
         self.time_scale = time_scale
         self.admin_token = admin_token
+        self.restarts = restarts
         self.port = 0
         self.url = ""
         self.process: subprocess.Popen | None = None
+        self.standby: subprocess.Popen | None = None
 
     def start(self) -> str:
         """Serve the experiment (the first time) or resume the store (after a kill) and
         wait until it listens; returns its base URL."""
-        command = [sys.executable, "-m", "harness", "serve"]
+        process, self.standby = self.standby or self._spawn(), None
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with contextlib.suppress(OSError):  # it died waiting: the banner check says why
+            assert process.stdin is not None
+            process.stdin.write(b"serve\n")
+            process.stdin.close()
+        self.process = process
+        self.url = self._wait_for_banner(offset)
+        self.port = int(self.url.rsplit(":", 1)[1])
+        if self.restarts:
+            self.standby = self._spawn()
+        return self.url
+
+    def kill(self) -> None:
+        """The restart fault's first half: the process dies (SIGKILL, like a crash)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(STOP_SECONDS)
+
+    def stop(self, at_once: bool = False) -> None:
+        """Ask the target to stop (SIGINT), or kill it `at_once` (its store survives)."""
+        if self.standby is not None:
+            self.standby.kill()  # it has nothing to finish: it never served
+            self.standby.wait(STOP_SECONDS)
+        if at_once:
+            self.kill()
+        elif self.process is not None:
+            stop(self.process)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def _spawn(self) -> subprocess.Popen:
+        """A `harness serve` process that imports what it needs, then waits to be told to
+        serve: the experiment the first time, the store on the same port after that."""
+        command = [sys.executable, "-c", SERVE_WHEN_TOLD, "serve"]
         if not self.port:
             command.append(str(self.experiment_file))
         command += [
@@ -80,26 +145,9 @@ class ServerProcess:
             "--time-scale",
             repr(self.time_scale),
         ]
-        offset = self.log.stat().st_size if self.log.exists() else 0
         # by environment, not on the command line, which every user of the machine can read
-        self.process = child(command, self.log, {ADMIN_TOKEN_VARIABLE: self.admin_token})
-        self.url = self._wait_for_banner(offset)
-        self.port = int(self.url.rsplit(":", 1)[1])
-        return self.url
-
-    def kill(self) -> None:
-        """The restart fault's first half: the process dies (SIGKILL, like a crash)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(STOP_SECONDS)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop(self.process)
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.process is None else self.process.pid
+        token = {ADMIN_TOKEN_VARIABLE: self.admin_token}
+        return child(command, self.log, stdin=subprocess.PIPE, env=token)
 
     def _wait_for_banner(self, offset: int) -> str:
         deadline = time.monotonic() + STARTUP_SECONDS

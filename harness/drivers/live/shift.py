@@ -3,7 +3,9 @@
 Reset the target with the replication's seed, check that every protected account is
 active (and record those probes, as the simulator does at the start of a shift), start the
 users, let the nemesis and the observer work until the shift's end in simulated time, stop
-everything, probe every protected account once more and close the history.
+everything, probe every protected account once more and close the history. A stop asked
+ends the shift early (see `stopping`). Every wait has a bound: the observer and the nemesis
+are killed (the connection pool survives a kill mid-request: see `transport`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import gevent
-from gevent.event import Event
 
 from ...client import HttpTarget
 from ...environment import Environment
@@ -23,8 +24,10 @@ from .observe import Observer
 from .record import Recorder
 from .server import ServerProcess
 from .steady import protected_problems
+from .stopping import Stopping
 
 NEMESIS_GRACE = 90.0  # wall seconds for the nemesis to finish (a restart may be under way)
+KILL_SECONDS = 5.0  # wall seconds for the observer and the nemesis to die when killed
 
 
 class Crew(Protocol):
@@ -49,7 +52,7 @@ class Stage:
     target: HttpTarget  # the harness's own client (admin, probes)
     crew: Crew
     server: ServerProcess | None
-    stopping: Event  # set on Ctrl-C
+    stopping: Stopping  # Ctrl-C and SIGTERM
 
 
 @dataclass
@@ -61,7 +64,7 @@ class ShiftResult:
 
 
 def run_shift(stage: Stage, replication: int) -> ShiftResult:
-    env, target = stage.env, stage.target
+    env, target, stopping = stage.env, stage.target, stage.stopping
     protected = env.population.protected_ids
     target.reset(env.target_seed(replication))
     clock = ShiftClock.of(target)
@@ -77,21 +80,32 @@ def run_shift(stage: Stage, replication: int) -> ShiftResult:
     nemesis = gevent.spawn(Nemesis(env.experiment, target, recorder, clock, stage.server).run)
     watching = gevent.spawn(observer.run, env.shift)
     try:
-        interrupted = stage.stopping.wait(clock.wall_seconds(env.shift - clock.now()))
+        interrupted = stopping.wait(clock.wall_seconds(env.shift - clock.now()))
         reached = min(clock.now(), env.shift)
         ops = stage.crew.stop()
         if watching.ready() and not watching.successful():
             raise RuntimeError(f"the observer failed: {watching.exception!r}")
-        if not interrupted:
-            nemesis.join(NEMESIS_GRACE)  # its last switches are due at the shift's end
-            if not nemesis.successful():
-                raise RuntimeError(f"the nemesis failed: {nemesis.exception or 'no answer'}")
+        interrupted = interrupted or not _last_switches(nemesis, stopping)
     finally:
-        gevent.killall([watching, nemesis])
+        gevent.killall([watching, nemesis], timeout=KILL_SECONDS)
     recorder.close()
-    observer.probe_all()
+    observer.probe_all(until=lambda: stopping.hurry)
     ops += recorder.take()
     ops.sort(key=lambda op: op[0])
     end = max(env.shift if not interrupted else reached, ops[-1][0] if ops else 0.0)
     ops.append((end, "harness", OK, "shift_end", {}))
     return ShiftResult(ops, not interrupted, reached, (reached - started) / clock.scale)
+
+
+def _last_switches(nemesis: gevent.Greenlet, stopping: Stopping) -> bool:
+    """Let the nemesis make its last switches, due at the shift's end; False when a stop
+    was asked first (it is then killed with them unmade)."""
+    if not stopping.is_set():
+        gevent.wait([nemesis, stopping.asked], timeout=NEMESIS_GRACE, count=1)
+    if nemesis.ready():
+        if not nemesis.successful():
+            raise RuntimeError(f"the nemesis failed: {nemesis.exception!r}")
+        return True
+    if stopping.is_set():
+        return False
+    raise RuntimeError(f"the nemesis failed: no answer within {NEMESIS_GRACE:g}s")

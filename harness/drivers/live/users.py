@@ -34,9 +34,8 @@ from ..arrivals import shift_reports
 from .board import Board
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown, probe
-from .transport import LocustTransport
+from .transport import LocustTransport, connections
 
-REQUEST_TIMEOUT = 10.0  # wall seconds before a request counts as indeterminate
 ITEM_WAIT = 1.0  # wall seconds to wait for the news of a claimed report's filing
 
 
@@ -81,8 +80,12 @@ class ShiftUser(FastHttpUser):
     abstract = True
     world: ClassVar[World]
     wait_time = constant(0)
-    network_timeout = connection_timeout = REQUEST_TIMEOUT
-    max_retries = 0
+    concurrency = 2  # the user's own requests and a compromised operator's attacker's
+    max_retries = 0  # what is tried again, and how, is the history's business
+
+    def __init__(self, environment) -> None:
+        self.client_pool = connections(self.concurrency)  # every wait bounded
+        super().__init__(environment)
 
     def on_start(self) -> None:
         shift = self.world.shift
@@ -130,17 +133,21 @@ class Operator(ShiftUser):
         board, clock, end = self.world.board, self.clock, self.shift.end
         idle = clock.wall_seconds(self.world.live.idle_poll)
         look_at_approvals = False
+        started: float | None = None  # of the next item: when the last decision was sent
         while clock.now() < end and not self.spec.record.departed(clock.now()):
             if self.approvals and (look_at_approvals or board.approval_waiting(self.spec.id)):
                 look_at_approvals = False
                 if self.work_on_approvals():
+                    started = None
                     continue
-            started = clock.now()
+            started = clock.now() if started is None else started
             view = self.claim()
             if view is not None:
-                self.work_on_report(view, started)
-            elif not board.wait(self.spec.id, self.spec.record.role == "senior", idle):
-                look_at_approvals = True  # nothing heard for a while: look anyway
+                started = self.work_on_report(view, started)
+            else:
+                started = None
+                if not board.wait(self.spec.id, self.spec.record.role == "senior", idle):
+                    look_at_approvals = True  # nothing heard for a while: look anyway
         self.idle_until_stopped()
 
     # --- the queue ----------------------------------------------------------------------
@@ -158,13 +165,17 @@ class Operator(ShiftUser):
         except (Refused, Unknown):
             return None
 
-    def work_on_report(self, view, started: float) -> None:
-        """Spend the item's time from `started` (when the claim was sent), then decide."""
+    def work_on_report(self, view, started: float) -> float | None:
+        """Spend the item's time from `started`, then decide; returns when the decision
+        was sent (None: no decision). As in the simulator, where answers take no time, an
+        item's time runs from the previous decision to this one: the tool's answers to
+        the decision and to the claim are part of it, not added to it, so the operator
+        keeps the simulator's pace as long as they take less than the item's time."""
         item = self.world.board.item(view.id, ITEM_WAIT)
         self.clock.sleep_until(started + self.persona.item_seconds())
         now = self.clock.now()
         if now >= self.shift.end or item is None:
-            return  # the shift ended first, or the report was not filed by this run
+            return None  # the shift ended first, or the report was not filed by this run
         decision, action = self.persona.decide(item, now)
         chosen = None
         if decision == "approve" and self.requester_chooses:
@@ -186,6 +197,7 @@ class Operator(ShiftUser):
         )
         if out is not None:
             self.follow(out, item, self.process, view.queue)
+        return now
 
     def present_colluders(self, now: float) -> list[str]:
         return [record.id for record in self.colluders if not record.departed(now)]
