@@ -29,9 +29,10 @@ FROM_SETTINGS = frozenset(
         "_by_token",
         "_approver_order",
         "restore_config",
+        "chance",
     }
 )
-"""The service's attributes its settings determine: never in a snapshot."""
+"""The service's attributes its settings (or its caller) determine: never in a snapshot."""
 ALLOWED = {(cls.__module__, cls.__qualname__) for cls in STATE_CLASSES} | {
     ("collections", "deque"),
     ("random", "Random"),
