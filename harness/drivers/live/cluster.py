@@ -254,73 +254,82 @@ class MasterCrew:
 
 def run_worker(master: str, port: int) -> int:
     """`harness worker`: join a master, run the users it assigns until it quits."""
-    locust_env = LocustEnvironment(user_classes=[], dispatcher_class=PinnedDispatcher)
-    runner: WorkerRunner = locust_env.create_worker_runner(master, port)
-    state: dict[str, Any] = {}
+    worker = _Worker(master, port)
+    try:
+        worker.runner.greenlet.join()
+    except KeyboardInterrupt:
+        worker.runner.quit()
+    return 0
 
-    def send(kind: str, data: Any) -> None:
-        runner.send_message(kind, data)
 
-    def setup(environment: Any, msg: Any) -> None:
+class _Worker:
+    """A worker's answers to the master's messages: set up the world, begin a shift, drain
+    it, and send its records as they are written and when the users stop."""
+
+    def __init__(self, master: str, port: int) -> None:
+        self.locust_env = LocustEnvironment(user_classes=[], dispatcher_class=PinnedDispatcher)
+        self.runner: WorkerRunner = self.locust_env.create_worker_runner(master, port)
+        self.world: World | None = None
+        self.target: HttpTarget | None = None
+        self.flusher: gevent.Greenlet | None = None
+        self.runner.register_message("harness:setup", self.setup)
+        self.runner.register_message("harness:shift", self.shift)
+        self.runner.register_message("harness:drain", self.drained)
+        self.runner.register_message("harness:news", self.news)
+        self.locust_env.events.test_stop.add_listener(self.stopped)
+
+    def send(self, kind: str, data: Any) -> None:
+        self.runner.send_message(kind, data)
+
+    def setup(self, environment: Any, msg: Any) -> None:
         try:
             experiment = from_raw(msg.data["experiment"], "the master's experiment")
             env = Environment.build(experiment)
-            world = World(env, msg.data["url"], msg.data["tokens"], Board(share_news(send)))
-            locust_env.user_classes[:] = user_classes(world)
-            locust_env.host = msg.data["url"]
-            state["world"] = world
-            state["target"] = HttpTarget(msg.data["url"])
-            send("harness:ready", {})
+            world = World(env, msg.data["url"], msg.data["tokens"], Board(share_news(self.send)))
+            self.locust_env.user_classes[:] = user_classes(world)
+            self.locust_env.host = msg.data["url"]
+            self.world, self.target = world, HttpTarget(msg.data["url"])
+            self.send("harness:ready", {})
         except Exception as exc:  # the master must learn why, not wait for a timeout
-            send("harness:ready", {"error": f"{exc.__class__.__name__}: {exc}"})
+            self.send("harness:ready", {"error": f"{exc.__class__.__name__}: {exc}"})
 
-    def shift(environment: Any, msg: Any) -> None:
-        world: World = state["world"]
-        clock = ShiftClock.of(state["target"])
-        world.begin(msg.data["replication"], clock, f"w{runner.worker_index}:")
-        state["flusher"] = gevent.spawn(flush_while_running)
-        send("harness:ready", {})
+    def shift(self, environment: Any, msg: Any) -> None:
+        assert self.world is not None and self.target is not None
+        clock = ShiftClock.of(self.target)
+        self.world.begin(msg.data["replication"], clock, f"w{self.runner.worker_index}:")
+        self.flusher = gevent.spawn(self.flush_while_running)
+        self.send("harness:ready", {})
 
-    def drained(environment: Any, msg: Any) -> None:
-        drain(state["world"])
-        send("harness:ready", {})
+    def drained(self, environment: Any, msg: Any) -> None:
+        assert self.world is not None
+        drain(self.world)
+        self.send("harness:ready", {})
 
-    def flush_while_running() -> None:
+    def news(self, environment: Any, msg: Any) -> None:
+        assert self.world is not None
+        self.world.board.take(msg.data)
+
+    def flush_while_running(self) -> None:
         while True:
             gevent.sleep(FLUSH_SECONDS)
-            flush()
+            self.flush()
 
-    def flush() -> None:
-        world: World = state["world"]
-        if world.shift is not None:
-            ops = world.shift.recorder.take()
+    def flush(self) -> None:
+        if self.world is not None and self.world.shift is not None:
+            ops = self.world.shift.recorder.take()
             if ops:
-                send("harness:ops", ops)
+                self.send("harness:ops", ops)
 
-    def stopped(environment: Any, **kwargs: Any) -> None:
-        world: World | None = state.get("world")
-        if world is None or world.shift is None:
+    def stopped(self, environment: Any, **kwargs: Any) -> None:
+        if self.world is None or self.world.shift is None:
             return
-        flusher = state.pop("flusher", None)
-        if flusher is not None:
-            flusher.kill()
-        world.shift.recorder.close()
-        flush()
-        runner._send_stats()  # Locust's own final report, as on quit, before harness:done
-        send("harness:done", {})
-
-    runner.register_message("harness:setup", setup)
-    runner.register_message("harness:shift", shift)
-    runner.register_message("harness:drain", drained)
-    runner.register_message(
-        "harness:news", lambda environment, msg: state["world"].board.take(msg.data)
-    )
-    locust_env.events.test_stop.add_listener(stopped)
-    try:
-        runner.greenlet.join()
-    except KeyboardInterrupt:
-        runner.quit()
-    return 0
+        if self.flusher is not None:
+            self.flusher.kill()
+            self.flusher = None
+        self.world.shift.recorder.close()
+        self.flush()
+        self.runner._send_stats()  # Locust's own final report, as on quit, before harness:done
+        self.send("harness:done", {})
 
 
 def drain(world: World) -> None:
