@@ -48,6 +48,11 @@ def explain(error: dict[str, Any], root: type[BaseModel]) -> str:
         return f"one of {', '.join(map(repr, options))}{suggest(str(value), options)}"
     if kind in ("too_short", "too_long", "tuple_type"):
         return _length(kind, ctx, field)
+    return _of_type(kind, ctx, field, value)
+
+
+def _of_type(kind: str, ctx: dict[str, Any], field: FieldInfo | None, value: Any) -> str:
+    """What a key of the wrong type or form takes."""
     if kind == "finite_number":
         return "a finite number (inf and nan are not allowed)"
     if kind.startswith("float"):
