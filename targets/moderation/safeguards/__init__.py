@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Set
 
 from pydantic import create_model
 
@@ -101,7 +102,7 @@ class Safeguards:
         return None
 
     def why_passed(
-        self, op: OperatorRecord, at: float, faults: frozenset[str], second_approval: bool
+        self, op: OperatorRecord, at: float, faults: Set[str], second_approval: bool
     ) -> list[str]:
         """Why each safeguard that could have stopped an action by `op` did not."""
         reasons = (sg.why_passed(op, at, faults, second_approval) for sg in self.explainers)
