@@ -361,7 +361,7 @@ def test_an_interrupted_search_says_how_far_it_got(tmp_path, after):
         after=after,
     )
     assert code == 130, err
-    assert "interrupted after" in printed
+    assert "interrupted after" in printed, err
     summary = json.loads((out / "explore.json").read_text())
     assert summary["status"] == "interrupted"
     assert (0 < summary["searched"]["sequences"] < 1000000) or after == 0.0

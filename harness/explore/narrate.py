@@ -23,6 +23,7 @@ from targets.moderation import (
     Outcome,
 )
 from targets.moderation.durations import format_duration
+from targets.moderation.safeguards import DEPENDENCIES, SAFEGUARDS, Safeguards
 
 from .behaviour import Conduct
 from .findings import KINDS, Finding
@@ -32,11 +33,8 @@ from .space import SearchSpace
 from .trace import TraceFinding
 
 NOUN = {"suspend": "suspension", "deactivate": "deactivation"}
-DEPENDENCY = {
-    "protected_list_outage": ("the protected list service goes down", "the protected list is back"),
-    "approval_service_outage": ("the approval service goes down", "the approval service is back"),
-    "hr_feed_stale": ("the HR feed goes stale", "the HR feed is fresh again"),
-}
+DEPENDENCY = {d.fault: (d.fails, d.recovers) for d in DEPENDENCIES}
+TITLES = {s.name: s.title for s in SAFEGUARDS}
 DECISIVE = ("decide", "second_approve", "direct_action")
 
 
@@ -45,7 +43,7 @@ class Narrator:
         self.space = space
         self.conduct = conduct
         self.roster = {spec.id: spec for spec in space.env.roster}
-        self.safeguards = space.env.target_safeguards
+        self.safeguards = Safeguards(space.env.target_safeguards)
 
     def lines(self, attempt: Attempt) -> list[str]:
         taken = [s for s in attempt.steps if s.taken]
@@ -143,33 +141,9 @@ class Narrator:
 
     def _let_through(self, step: Step, call: Call) -> list[str]:
         """Why each safeguard that could have stopped this action did not."""
-        cfg, faults = self.safeguards, step.faults
-        spec = self.roster[call.caller]
-        reasons = []
-        if call.method == "second_approve":
-            reasons.append("the second approval completes the two-person rule")
-        else:
-            pl = cfg.protected_list
-            if pl.mode != "off":
-                if "protected_list_outage" in faults and pl.fail == "open":
-                    reasons.append("the protected list is unreachable and fails open")
-                elif spec.record.role == "senior":
-                    reasons.append("a senior's own action is not escalated")
-            tp = cfg.two_person_rule
-            if tp.enabled and "approval_service_outage" in faults and tp.fail == "open":
-                reasons.append("the approval service is down; fail-open lets the action through")
-        lockout = cfg.leaver_lockout
-        exit_at = spec.record.exit_at
-        if (
-            lockout.enabled
-            and exit_at is not None
-            and step.at >= lockout.locks_from(exit_at)
-            and "hr_feed_stale" in faults
-        ):
-            reasons.append(
-                f"the HR feed is stale, so the leaver lockout does not know {spec.id} leaves "
-                f"at {format_duration(exit_at)}"
-            )
+        op = self.roster[call.caller].record
+        second = call.method == "second_approve"
+        reasons = self.safeguards.why_passed(op, step.at, step.faults, second)
         return reasons or ["no safeguard stands in its way"]
 
     def _retry(self, step: Step) -> str:
@@ -206,7 +180,7 @@ class Narrator:
 
 
 def _name(safeguard: str | None) -> str:
-    return (safeguard or "target").replace("_", " ").replace("two person", "two-person")
+    return TITLES.get(safeguard or "", "target")
 
 
 def headline(finding: Finding | TraceFinding) -> str:

@@ -48,7 +48,6 @@ def search(
         raise ValueError("give either a budget in sequences or one in seconds")
     result = Searched()
     started = time.perf_counter()
-    strategy = player.space.sequences()
 
     def condition(moves: list[Move]) -> bool:
         if stopping.is_set():
@@ -63,10 +62,13 @@ def search(
                 result.first_length = len(attempt.taken)
         return attempt.finding is not None
 
-    with stop_requests() as stopping:  # set by Ctrl-C or SIGTERM
+    with stop_requests() as stopping:  # set by Ctrl-C or SIGTERM, from the very start
         try:
+            strategy = player.space.sequences()
             round_ = 0
             while result.attempt is None:
+                if stopping.is_set():
+                    raise KeyboardInterrupt
                 if budget is not None:
                     size = min(ROUND, budget - result.sequences)
                     if size <= 0:

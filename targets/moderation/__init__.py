@@ -4,17 +4,7 @@ Public API used by the harness and by the HTTP app; nothing here imports `harnes
 """
 
 from .clock import Clock, ManualClock, ScaledClock
-from .config import (
-    TARGET_FAULTS,
-    AnomalyDetectionConfig,
-    DelayedActionConfig,
-    LeaverLockoutConfig,
-    ProtectedListConfig,
-    RateLimitConfig,
-    RestoreConfig,
-    SafeguardsConfig,
-    TwoPersonRuleConfig,
-)
+from .config import RestoreConfig
 from .durations import Duration, format_duration, parse_duration
 from .errors import (
     ERRORS_BY_CODE,
@@ -50,7 +40,13 @@ from .model import (
     PendingView,
     ReportView,
 )
-from .safeguards import SAFEGUARD_NAMES
+from .safeguards import SAFEGUARD_NAMES, TARGET_FAULTS, SafeguardsConfig
+from .safeguards.anomaly_detection import AnomalyDetectionConfig
+from .safeguards.delayed_action import DelayedActionConfig
+from .safeguards.leaver_lockout import LeaverLockoutConfig
+from .safeguards.protected_list import ProtectedListConfig
+from .safeguards.rate_limit import RateLimitConfig
+from .safeguards.two_person_rule import TwoPersonRuleConfig
 from .service import RESTORE_MONITOR, Journal, ModerationService, bernoulli
 from .spec import ServiceSpec
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .clock import Clock
-from .config import TARGET_FAULTS, RestoreConfig, SafeguardsConfig
+from .config import RestoreConfig
 from .errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
 from .model import (
     ACTIONS,
@@ -51,7 +51,14 @@ from .model import (
     Report,
     ReportView,
 )
-from .safeguards import DELAYED_ACTION, LEAVER_LOCKOUT, PROTECTED_LIST, TWO_PERSON_RULE, Safeguards
+from .safeguards import (
+    DELAYED_ACTION,
+    PROTECTED_LIST,
+    TARGET_FAULTS,
+    TWO_PERSON_RULE,
+    Safeguards,
+    SafeguardsConfig,
+)
 
 RESTORE_MONITOR = "restore_monitor"
 DELAY_MONITOR = "delay_monitor"
@@ -365,8 +372,9 @@ class ModerationService:
         self._inbox.get(op.id, {}).pop(pending_id, None)
         if not approve:
             return self._close(pending, REJECTED, op.id, TWO_PERSON_RULE, now)
-        if self.safeguards.leaver_locked(op, now):
-            return self._close(pending, BLOCKED, op.id, LEAVER_LOCKOUT, now)
+        stop = self.safeguards.approval_stop(op, now)
+        if stop is not None:
+            return self._close(pending, BLOCKED, op.id, stop, now)
         self._log(now, op.id, "approved", pending.account_id, pending.report_id, pending.id)
         return self._proceed(pending, now)
 
@@ -476,6 +484,9 @@ class ModerationService:
         wrongful: bool,
         chosen: str | None,
     ) -> Outcome:
+        """Consult the safeguards in order: the operator-level ones (a refusal sends a
+        report back to the queue, or blocks a direct action), the protected list and the
+        two-person rule; the delay comes once the action may proceed (`_proceed`)."""
         now = self._at
         sg = self.safeguards
         stop = sg.operator_stop(op, now)
@@ -483,12 +494,12 @@ class ModerationService:
             if report is None:
                 return self._block(op, account.id, action, None, stop, now)
             return self._requeue(op, report, action, stop, now)
-        verdict = sg.protected_list(op, account)
+        verdict = sg.protected_list.check(op, account)
         if verdict == "block":
             return self._block(op, account.id, action, report, PROTECTED_LIST, now)
         if verdict == "escalate":
             return self._escalate(op, account.id, report, now, PROTECTED_LIST)
-        rule = sg.two_person(account)
+        rule = sg.two_person_rule.check(op, account)
         report_id = report.id if report is not None else None
         pending = PendingAction(
             next(self._pending_ids), account.id, action, op.id, report_id, wrongful, "new"
@@ -496,41 +507,46 @@ class ModerationService:
         if rule == "require":
             approver = chosen or self._pick_approver(op, account.id)
             if approver is not None:
-                pending.state = "awaiting_approval"
-                pending.approver = approver
-                self._pending[pending.id] = pending
-                self._open[account.id] = pending.id
-                self._inbox.setdefault(approver, {})[pending.id] = None
-                self._log(
-                    now,
-                    op.id,
-                    "approval_requested",
-                    account.id,
-                    report_id,
-                    pending.id,
-                    action,
-                    approver,
-                )
-                return Outcome(
-                    PENDING_APPROVAL,
-                    account.id,
-                    action,
-                    report_id,
-                    TWO_PERSON_RULE,
-                    pending.id,
-                    approver,
-                    at=now,
-                )
-            if sg.config.two_person_rule.fail == "closed":
+                return self._await_approval(pending, approver, now)
+            if sg.two_person_rule.config.fail == "closed":
                 rule = "block"
         if rule == "block":
             return self._block(op, account.id, action, report, TWO_PERSON_RULE, now)
         self._pending[pending.id] = pending
         return self._proceed(pending, now)
 
+    def _await_approval(self, pending: PendingAction, approver: str, now: float) -> Outcome:
+        """The two-person rule holds the action until `approver` gives the second approval."""
+        pending.state = "awaiting_approval"
+        pending.approver = approver
+        self._pending[pending.id] = pending
+        self._open[pending.account_id] = pending.id
+        self._inbox.setdefault(approver, {})[pending.id] = None
+        self._log(
+            now,
+            pending.requested_by,
+            "approval_requested",
+            pending.account_id,
+            pending.report_id,
+            pending.id,
+            pending.action,
+            approver,
+        )
+        return Outcome(
+            PENDING_APPROVAL,
+            pending.account_id,
+            pending.action,
+            pending.report_id,
+            TWO_PERSON_RULE,
+            pending.id,
+            approver,
+            at=now,
+        )
+
     def _proceed(self, pending: PendingAction, now: float) -> Outcome:
         """After approval (or none needed): delay if the account is high-reach, else apply."""
-        delay = self.safeguards.delay(self._accounts[pending.account_id])
+        op = self._operators[pending.requested_by]
+        delay = self.safeguards.delayed_action.check(op, self._accounts[pending.account_id])
         if delay is None:
             return self._apply(pending, pending.requested_by, now)
         pending.state = "scheduled"

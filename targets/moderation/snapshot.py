@@ -16,10 +16,17 @@ import pickle
 from typing import Any
 
 from .model import Outcome, PendingAction, Report, ReportView
-from .safeguards import Safeguards
+from .safeguards import SAFEGUARD_NAMES, SAFEGUARDS, Safeguards
 from .service import ModerationService
 
-STATE_CLASSES = (Safeguards, Report, PendingAction, Outcome, ReportView)  # answers: remembered
+STATE_CLASSES = (
+    Safeguards,
+    *SAFEGUARDS,
+    Report,
+    PendingAction,
+    Outcome,
+    ReportView,
+)  # answers: remembered
 FROM_SETTINGS = frozenset(
     {
         "clock",
@@ -46,7 +53,9 @@ class SnapshotError(Exception):
 
 def _settings(service: ModerationService) -> dict[Any, Any]:
     """The objects a snapshot refers to by name instead of holding them."""
-    named: dict[Any, Any] = {"safeguards": service.safeguards.config}
+    config = service.safeguards.config
+    named: dict[Any, Any] = {"safeguards": config}
+    named.update({("safeguard", name): getattr(config, name) for name in SAFEGUARD_NAMES})
     named.update({("operator", op.id): op for op in service._operators.values()})
     return named
 

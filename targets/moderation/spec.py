@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .clock import Clock
-from .config import RestoreConfig, SafeguardsConfig
+from .config import RestoreConfig
 from .model import AccountProfile, OperatorRecord
+from .safeguards import SafeguardsConfig
 from .service import Journal, ModerationService
 
 

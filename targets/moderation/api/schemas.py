@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal, NamedTuple, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from ..config import TARGET_FAULTS
 from ..model import ACTIONS, DECISIONS, AccountView, AuditEntry, Outcome, PendingView, ReportView
+from ..safeguards import TARGET_FAULTS
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Action = Literal[ACTIONS]  # type: ignore[valid-type]

@@ -1,0 +1,124 @@
+"""The controls between an operator's request and its effect on an account: one module each.
+
+Every module of this package but `base` is one safeguard (see `base` for what it
+declares). What the rest of the target and the harness know about safeguards is derived
+here from those modules: the ordered list the service consults, the names `caught_by`
+counts, the `[safeguards]` settings and the faults the target accepts. A new
+operator-level safeguard is one new module: the service consults it, in its place, as
+soon as its settings switch it on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Set
+
+from pydantic import create_model
+
+from ..config import Settings
+from ..model import OperatorRecord
+from .base import AccountSafeguard, Dependency, OperatorSafeguard, Safeguard
+from .delayed_action import DELAYED_ACTION, DelayedAction
+from .protected_list import PROTECTED_LIST, ProtectedList
+from .two_person_rule import TWO_PERSON_RULE, TwoPersonRule
+
+
+def _discover() -> tuple[type[Safeguard], ...]:
+    """The `SAFEGUARD` of every module of this package, in the order they are consulted."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "base" or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        safeguard = getattr(module, "SAFEGUARD", None)
+        if safeguard is None or safeguard.name != info.name:
+            raise ImportError(f"{module.__name__} must define SAFEGUARD, named {info.name!r}")
+        found.append(safeguard)
+    return tuple(sorted(found, key=lambda s: s.consulted))
+
+
+SAFEGUARDS = _discover()
+"""Every safeguard, in the order the service consults them."""
+SAFEGUARD_NAMES: tuple[str, ...] = tuple(s.name for s in SAFEGUARDS)
+LISTED = tuple(sorted(SAFEGUARDS, key=lambda s: s.listed))
+"""Every safeguard, in the order of the experiment file's `[safeguards.*]` tables."""
+DEPENDENCIES: tuple[Dependency, ...] = tuple(s.dependency for s in LISTED if s.dependency)
+TARGET_FAULTS: tuple[str, ...] = tuple(d.fault for d in DEPENDENCIES)
+"""Faults that change what the core's safeguard dependencies answer."""
+
+SafeguardsConfig = create_model(
+    "SafeguardsConfig",
+    __base__=Settings,
+    __module__=__name__,
+    **{s.name: (s.settings, s.settings()) for s in LISTED},  # type: ignore[call-overload]
+)
+
+
+class Safeguards:
+    """Every safeguard of one service, built from its settings, with the faults now active.
+
+    The service consults the operator-level safeguards that are switched on through
+    `operator_stop`, in order, and each account-level one at its own step.
+    """
+
+    def __init__(self, config: SafeguardsConfig) -> None:  # type: ignore[valid-type]
+        self.config = config
+        self.faults: set[str] = set()
+        every = {s.name: s(getattr(config, s.name), self.faults) for s in SAFEGUARDS}
+        on = [sg for sg in every.values() if isinstance(sg, OperatorSafeguard) and sg.active]
+        self._stops = tuple(on)
+        self._approval_stops = tuple(sg for sg in on if sg.guards_approvals)
+        self._watchers = tuple(
+            sg for sg in on if type(sg).note_decision is not OperatorSafeguard.note_decision
+        )
+        self.protected_list: ProtectedList = every[PROTECTED_LIST]  # type: ignore[assignment]
+        self.two_person_rule: TwoPersonRule = every[TWO_PERSON_RULE]  # type: ignore[assignment]
+        self.delayed_action: DelayedAction = every[DELAYED_ACTION]  # type: ignore[assignment]
+        # a narration says what stood in the action's way first, then who may act
+        self.explainers = (
+            *(sg for sg in every.values() if isinstance(sg, AccountSafeguard)),
+            *(sg for sg in every.values() if isinstance(sg, OperatorSafeguard)),
+        )
+
+    def note_decision(self, op_id: str, now: float, approved: bool) -> None:
+        """An operator approved or dismissed a report: tell the safeguards that keep count."""
+        for sg in self._watchers:
+            sg.note_decision(op_id, now, approved)
+
+    def operator_stop(self, op: OperatorRecord, now: float) -> str | None:
+        """The name of the first operator-level safeguard that refuses `op` a destructive
+        action at `now`, or None."""
+        for sg in self._stops:
+            if sg.check(op, now):
+                return sg.name
+        return None
+
+    def approval_stop(self, op: OperatorRecord, now: float) -> str | None:
+        """The name of the first safeguard that refuses `op`'s second approval, or None."""
+        for sg in self._approval_stops:
+            if sg.check(op, now):
+                return sg.name
+        return None
+
+    def why_passed(
+        self, op: OperatorRecord, at: float, faults: Set[str], second_approval: bool
+    ) -> list[str]:
+        """Why each safeguard that could have stopped an action by `op` did not."""
+        reasons = (sg.why_passed(op, at, faults, second_approval) for sg in self.explainers)
+        return [r for r in reasons if r is not None]
+
+
+__all__ = [
+    "DEPENDENCIES",
+    "LISTED",
+    "SAFEGUARDS",
+    "SAFEGUARD_NAMES",
+    "TARGET_FAULTS",
+    "AccountSafeguard",
+    "Dependency",
+    "OperatorSafeguard",
+    "Safeguard",
+    "Safeguards",
+    "SafeguardsConfig",
+]

@@ -1,0 +1,95 @@
+"""What a safeguard module declares, and the two kinds of check the service consults.
+
+Each other module of this package holds one safeguard: a `Safeguard` subclass, exported as
+`SAFEGUARD`, that declares
+- `name`: its key under `[safeguards]` and its name in outcomes, the audit log and
+  `caught_by`; `title`: how a sentence names it;
+- `settings`: the model of its keys, and `switched_on`: the keys that switch it on;
+- `consulted`: its place in the order the service consults safeguards (when several would
+  stop an action, the first one consulted stops it, so `caught_by` attribution is stable);
+- `listed`: its place among the `[safeguards.*]` tables of a resolved experiment, and of
+  its fault among the target's faults;
+- `dependency`: the fault that takes down the service it depends on, if any (its settings
+  then have a `fail` key: open lets actions through while it is down, closed stops them);
+- `check`: the question it answers, and `why_passed`: why it did not stop an action, in
+  the words of a search's narration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from typing import Any, ClassVar, NamedTuple
+
+from ..config import Settings
+from ..model import AccountProfile, OperatorRecord
+
+
+class Dependency(NamedTuple):
+    """A service a safeguard depends on, the fault that takes it down, and how a narration
+    says that it fails and that it recovers."""
+
+    fault: str
+    fails: str
+    recovers: str
+
+
+class Safeguard:
+    """One safeguard of one service: its settings and the faults active now (the service's
+    own set, so a fault switched on is seen at once)."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    settings: ClassVar[type[Settings]]
+    switched_on: ClassVar[dict[str, Any]] = {"enabled": True}
+    consulted: ClassVar[int]
+    listed: ClassVar[int]
+    dependency: ClassVar[Dependency | None] = None
+    level: ClassVar[str]
+
+    def __init__(self, config: Any, faults: Set[str]) -> None:
+        self.config = config
+        self.faults = faults
+        self.fault = self.dependency.fault if self.dependency is not None else None
+        """The fault it depends on, if any: `self.fault in self.faults` while it is down."""
+
+    @property
+    def active(self) -> bool:
+        """Whether the settings switch it on; a safeguard that is off is never consulted."""
+        return self.config.enabled
+
+    def why_passed(
+        self, op: OperatorRecord, at: float, faults: Set[str], second_approval: bool
+    ) -> str | None:
+        """Why it did not stop an action by `op` that took effect at `at` under `faults`
+        (by `op`'s second approval if `second_approval`); None when it has nothing to say."""
+        return None
+
+
+class OperatorSafeguard(Safeguard):
+    """Asked before an operator's destructive action or restore: may this operator act now?
+    A refusal sends a report back to the queue for someone else, or blocks a direct action
+    or a restore. The service consults every one that is switched on, in `consulted` order."""
+
+    level = "operator"
+    guards_approvals: ClassVar[bool] = False
+    """Also asked before an operator's second approval lets an action proceed."""
+
+    def check(self, op: OperatorRecord, now: float) -> bool:
+        """True when it refuses `op` a destructive action at `now`. A check may count the
+        action it lets through (a rate limit does)."""
+        raise NotImplementedError
+
+    def note_decision(self, op_id: str, now: float, approved: bool) -> None:
+        """Bookkeeping on each approval or dismissal; only overriding modules are told."""
+
+
+class AccountSafeguard(Safeguard):
+    """Asked about an action on a particular account. Each answers in its own terms (send
+    it to seniors, ask a second approver, delay it), so each has its own step in the
+    service's pipeline."""
+
+    level = "account"
+
+    def check(self, op: OperatorRecord, account: AccountProfile) -> Any:
+        """This safeguard's answer for an action by `op` on `account`."""
+        raise NotImplementedError
