@@ -45,6 +45,10 @@ details{margin:.4em 0}summary{cursor:pointer}svg{max-width:100%;height:auto}
 
 def render(comparison: dict, runs: Sequence[RunData], title: str) -> str:
     """The whole page, from a comparison and the run folders it compares."""
+    if comparison.get("estimator") == "importance":
+        from .weighted import render_weighted
+
+        return render_weighted(comparison, runs, title)
     entries = comparison["configurations"]
     shift = shift_of(runs[0])
     sections = [
