@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from .baseline import Baseline, Comparison, compare
 from .checker import ReplicationMetrics
 from .environment import Environment
+from .errors import BadInput
 from .experiment import Experiment
 from .metrics import REPLICATION_COLUMNS, replication_row
 from .run_folder import RunFolder, RunRecorder
 from .runner import RunResult, run_replications
 from .sequential import GateVerdict, Plan, decide_at_end, settle
+from .stats import CONFIDENCE
 from .summary import summarize
 
 
@@ -35,6 +37,7 @@ class CheckResult:
     replications: int = 0
     interrupted: bool = False
     seconds: float = 0.0
+    estimator: str = "crude"
 
     @property
     def regression(self) -> bool:
@@ -55,6 +58,7 @@ class CheckResult:
     def as_dict(self) -> dict:
         """The `check` section of summary.json."""
         return {
+            "estimator": self.estimator,
             **self.plan.as_dict(),
             "replications_run": self.replications,
             "stopped_early": self.stopped_early,
@@ -80,7 +84,10 @@ def run_check(
 ) -> CheckResult:
     """Run batch after batch until every gate is settled (and, with a baseline, a
     regression is found or no further replication can pair with it), then write the
-    run folder. Each look's comparisons are tested at the look's share of the error."""
+    run folder. Each look's comparisons are tested at the look's share of the error.
+    An experiment estimated by importance sampling is checked on its weighted estimates."""
+    if experiment.estimate.method == "importance":
+        return _weighted_check(experiment, folder, baseline, jobs, on_progress)
     started = time.monotonic()
     env = Environment.build(experiment)
     plan = Plan.of(experiment.experiment.replications, experiment.check)
@@ -120,6 +127,42 @@ def run_check(
             break
     check.replications = len(result.metrics)
     check.summary = recorder.finish(result, **_gates_and_check(check))
+    check.seconds = time.monotonic() - started
+    return check
+
+
+def _weighted_check(
+    experiment: Experiment,
+    folder: RunFolder,
+    baseline: Baseline | None,
+    jobs: int | None,
+    on_progress: Callable[[int], None],
+) -> CheckResult:
+    """The check of an importance-sampling run: it runs to its target relative error (or
+    budget), then each gate is decided on the weighted estimate (`estimate.gates`)."""
+    if baseline is not None:
+        raise BadInput(
+            "--baseline: a baseline pairs crude runs replication by replication; an "
+            "importance-sampling check has none (compare configurations with harness compare)"
+        )
+    from .estimate.gates import refuse_unweighted, weighted_verdicts
+    from .estimate.report import run_importance
+
+    refuse_unweighted(experiment)
+    started = time.monotonic()
+    spec = experiment.estimate
+    plan = Plan(spec.max_replications, spec.max_replications, CONFIDENCE)
+    check = CheckResult(experiment, folder, plan, estimator="importance")
+    summary = run_importance(
+        experiment, folder, jobs=jobs, on_progress=lambda stage, n: on_progress(n)
+    )
+    check.replications = summary["replications"]["completed"]
+    check.interrupted = summary["status"] != "completed"
+    if not check.interrupted:
+        check.verdicts = weighted_verdicts(experiment.gates, summary)
+    summary["check"] = check.as_dict()
+    folder.write_json("summary.json", summary)
+    check.summary = summary
     check.seconds = time.monotonic() - started
     return check
 

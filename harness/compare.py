@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .comparison import compare, write_files
 from .errors import BadInput
+from .experiment import Experiment
 from .matrix import Comparison
 from .report import render, write_pngs
 from .run import run_sim
@@ -65,12 +66,12 @@ def run_matrix(
     try:
         for index in order:
             on_start(index)
-            summary = run_sim(
+            summary = _run_one(
                 plan.configurations[index].experiment,
                 RunFolder(folder.path / listing[index]["folder"]),
-                jobs=jobs,
-                on_progress=lambda n, index=index: on_progress(index, n),
-                configuration=listing[index]["name"],
+                jobs,
+                lambda n, index=index: on_progress(index, n),
+                listing[index]["name"],
             )
             if summary["status"] != "completed":
                 status = "interrupted"
@@ -81,6 +82,29 @@ def run_matrix(
     about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     folder.write_json("manifest.json", about)
     return comparison
+
+
+def _run_one(
+    experiment: Experiment,
+    folder: RunFolder,
+    jobs: int | None,
+    on_progress: Callable[[int], None],
+    configuration: str,
+) -> dict:
+    """One configuration's run folder, by the estimator its experiment asks for."""
+    if experiment.estimate.method == "importance":
+        from .estimate.report import run_importance
+
+        return run_importance(
+            experiment,
+            folder,
+            jobs=jobs,
+            on_progress=lambda stage, n: on_progress(n),
+            configuration=configuration,
+        )
+    return run_sim(
+        experiment, folder, jobs=jobs, on_progress=on_progress, configuration=configuration
+    )
 
 
 def comparable_runs(paths: Sequence[Path]) -> list[RunData]:

@@ -3,9 +3,12 @@
 
 Replications pair across configurations because they share seeds (common random numbers):
 replication i of every configuration saw the same reports. So exposure is compared with a
-paired test on per-replication minutes down (Wilcoxon signed-rank); slip-through, pooled over
+paired permutation test of the mean per-replication minutes down; slip-through, pooled over
 protected trials, with Fisher's exact test. All p-values of a comparison form one family and
 are Holm-adjusted, so "significant" holds for the whole table at the 5% level.
+
+Importance-sampling runs carry weighted estimates instead of counts; they are compared by
+`estimate.comparison` (a z-test on each difference), Holm-adjusted the same way.
 
 Which run folders compare is `run_folder.pairing`'s one definition; they are read through
 `run_folder`.
@@ -16,11 +19,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .estimate.comparison import TESTED, Z_TEST, describe_weighted, is_weighted, weighted_test
 from .metrics import COSTS, PER_SHIFT, lookup
 from .run_folder import RunData, RunFolder
 from .stats import CONFIDENCE, compare_paired, compare_proportions, holm, mean_interval
 
 ALPHA = 1.0 - CONFIDENCE
+
+CRUDE_TESTS = {
+    "protected_slip_through": "Fisher's exact test, two-sided",
+    "exposure_minutes_per_shift": "paired permutation test of the mean difference, "
+    "replications paired by seed, two-sided",
+}
+
+COST_KEYS = tuple(cost.key for cost in COSTS)
 
 TRADEOFFS = tuple(cost.key for cost in COSTS if cost.tradeoff)
 """Costs a protection-versus-cost Pareto front is drawn against."""
@@ -31,7 +43,11 @@ TRADEOFFS = tuple(cost.key for cost in COSTS if cost.tradeoff)
 def compare(runs: list[RunData], baseline: int | None) -> dict:
     """`comparison.json`: every configuration's protection and cost with 95% intervals, and
     each one against the baseline (None: no baseline to test against)."""
-    entries = [_describe(run) for run in runs]
+    weighted = any(is_weighted(run) for run in runs)
+    entries = [
+        describe_weighted(run, COST_KEYS, tuple(PER_SHIFT)) if weighted else _describe(run)
+        for run in runs
+    ]
     base = runs[baseline] if baseline is not None else None
     tests: list[dict] = []
     for run, entry in zip(runs, entries, strict=True):
@@ -39,9 +55,14 @@ def compare(runs: list[RunData], baseline: int | None) -> dict:
         if base is None or run is base:
             entry["vs_baseline"] = None
             continue
+        slip_test, exposure_test = (
+            (weighted_test(run, base, t) for t in TESTED)
+            if weighted
+            else (_slip_test(run, base), _exposure_test(run, base))
+        )
         entry["vs_baseline"] = {
-            "protected_slip_through": _slip_test(run, base),
-            "exposure_minutes_per_shift": _exposure_test(run, base),
+            "protected_slip_through": slip_test,
+            "exposure_minutes_per_shift": exposure_test,
             "cost_ratio": {c.key: _ratio(entry[c.key], entries[baseline][c.key]) for c in COSTS},
         }
         tests += [entry["vs_baseline"]["protected_slip_through"]]
@@ -62,10 +83,9 @@ def compare(runs: list[RunData], baseline: int | None) -> dict:
     return {
         "baseline": base.name if base is not None else None,
         "confidence": CONFIDENCE,
+        "estimator": "importance" if weighted else "crude",
         "tests": {
-            "protected_slip_through": "Fisher's exact test, two-sided",
-            "exposure_minutes_per_shift": "Wilcoxon signed-rank test on replications paired "
-            "by seed, two-sided",
+            **(dict.fromkeys(TESTED, Z_TEST) if weighted else CRUDE_TESTS),
             "adjustment": f"Holm over all {len(tested)} tests of the table",
         },
         "configurations": entries,
@@ -145,7 +165,7 @@ def _exposure_test(run: RunData, base: RunData) -> dict:
     ours = [run.replications[i][column] or 0.0 for i in paired]
     theirs = [base.replications[i][column] or 0.0 for i in paired]
     return {
-        "test": "wilcoxon_signed_rank",
+        "test": "paired_permutation",
         "paired_replications": len(paired),
         "difference": (sum(ours) - sum(theirs)) / len(paired) if paired else None,
         "p": compare_paired(ours, theirs) if paired else None,

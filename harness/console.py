@@ -168,10 +168,17 @@ def print_check(check: CheckResult, console: Console) -> None:
     plan = check.plan
     ran = f"{check.replications:,} of {plan.replications:,} replications"
     how = f"stopped after {ran}, every outcome settled" if check.stopped_early else f"ran {ran}"
-    console.print(
-        f"check: {how} (confidence {plan.confidence:g} over {plan.looks} planned looks, "
-        f"each look's interval at {plan.look_confidence:.4g})"
-    )
+    if check.estimator == "importance":
+        stopped = check.summary.get("estimate", {}).get("stopped", "interrupted")
+        console.print(
+            f"check: importance sampling, {check.replications:,} replications ({stopped}); "
+            "gates decided on the weighted estimates and their 95% intervals"
+        )
+    else:
+        console.print(
+            f"check: {how} (confidence {plan.confidence:g} over {plan.looks} planned looks, "
+            f"each look's interval at {plan.look_confidence:.4g})"
+        )
     for index in sorted(check.verdicts):
         verdict = check.verdicts[index]
         mark = "[green]PASS[/green]" if verdict.passed else "[red]FAIL[/red]"

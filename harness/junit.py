@@ -45,6 +45,7 @@ def build(check: CheckResult) -> ET.ElementTree:
     properties = ET.SubElement(suite, "properties")
     for key, value in (
         ("seed", experiment.experiment.seed),
+        ("estimator", check.estimator),
         ("replications_run", check.replications),
         ("replications_planned", check.plan.replications),
         ("confidence", check.plan.confidence),

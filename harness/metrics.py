@@ -53,7 +53,9 @@ class Metric:
     fact of the run, not of a history), pooled by `pool`. `paths` are what gates name
     (relative to `name`; "" is the value itself); `rate` names the events and trials of
     an interval rate; `per_shift` is the column whose mean over replications a comparison
-    reports with its interval; `by_safeguard`: one value (and column) per safeguard."""
+    reports with its interval; `by_safeguard`: one value (and column) per safeguard;
+    `weighted`: the key of summary.json's `estimate` holding the rate's weighted estimate
+    when importance sampling ran (gates on the rate then read it)."""
 
     name: str
     computed_by: Checker | None
@@ -64,6 +66,7 @@ class Metric:
     per_shift: str | None = None
     cost: Cost | None = None
     by_safeguard: bool = False
+    weighted: str | None = None
 
     def full_paths(self) -> tuple[str, ...]:
         return tuple(f"{self.name}.{p}" if p else self.name for p in self.paths)
@@ -160,6 +163,7 @@ METRICS: tuple[Metric, ...] = (
         paths=("rate", "slips", "trials"),
         columns=(_count("trials"), _count("slips")),
         rate=("slips", "trials"),
+        weighted="protected_slip_through",
     ),
     Metric(
         "shift_incident_probability",
@@ -167,6 +171,7 @@ METRICS: tuple[Metric, ...] = (
         _incidents,
         paths=("rate", "incidents"),
         rate=("incidents", "shifts"),
+        weighted="shift_incident_probability",
     ),
     Metric(
         "exposure_minutes",
@@ -243,6 +248,10 @@ RATE_COUNTS: dict[str, tuple[str, str]] = {
 }
 """Each interval rate's events and trials, from which an interval at any confidence follows."""
 
+WEIGHTED_RATES: dict[str, str] = {f"{m.name}.rate": m.weighted for m in METRICS if m.weighted}
+"""Rate paths an importance-sampling run estimates -> their key in summary.json's
+`estimate`."""
+
 METRIC_PATHS: tuple[str, ...] = tuple(p for m in METRICS for p in m.full_paths())
 """Every path a gate or a comparison can name in summary.json's metrics."""
 
@@ -264,6 +273,23 @@ COSTS: tuple[Cost, ...] = tuple(m.cost for m in METRICS if m.cost)
 def replication_row(index: int, r: ReplicationMetrics) -> list:
     """A replication's row of replications.csv."""
     return [index, *(c.value(r) for c in _COLUMNS)]
+
+
+def rate_metrics(summary: dict) -> dict:
+    """What gates and tests read from a summary: its metrics, or for an importance-sampling
+    run its weighted rates in the same shape (`rate` and `ci95` under each metric's name,
+    with the estimate's other fields beside them)."""
+    if summary.get("estimator") != "importance":
+        return summary["metrics"]
+    estimate = summary["estimate"]
+    view: dict = {}
+    for path, key in WEIGHTED_RATES.items():
+        entry = estimate[key]
+        view[path.rsplit(".", 1)[0]] = {
+            **{k: v for k, v in entry.items() if k != "estimate"},
+            "rate": entry["estimate"],
+        }
+    return view
 
 
 def lookup(metrics: dict, path: str) -> object:

@@ -84,6 +84,10 @@ class ExperimentFile(pytest.File):
 
         try:
             self.experiment = load(self.path, self.config.getoption("safeguard_overrides"))
+            if self.experiment.estimate.method == "importance":
+                from .estimate.gates import refuse_unweighted
+
+                refuse_unweighted(self.experiment)
         except BadInput as exc:
             raise pytest.UsageError(f"--safeguard-experiment: {exc}") from None
         for index, gate in enumerate(self.experiment.gates):
@@ -133,7 +137,10 @@ class ExperimentRun:
 
     @property
     def metrics(self) -> dict:
-        return self.summary["metrics"]
+        """The metrics gates read: an importance run's are its weighted rates."""
+        from .metrics import rate_metrics
+
+        return rate_metrics(self.summary)
 
     def metric(self, path: str) -> Any:
         """A metric by its gate path, e.g. 'protected_slip_through.rate'."""
@@ -181,6 +188,13 @@ def safeguard_run(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..
         except BadInput as exc:
             pytest.fail(str(exc), pytrace=False)
         folder = RunFolder.create(loaded.experiment.name, None, base=str(tmp_path))
+        if loaded.estimate.method == "importance":
+            from .estimate.report import run_importance
+
+            try:
+                return ExperimentRun(run_importance(loaded, folder, jobs=jobs), folder.path)
+            except BadInput as exc:
+                pytest.fail(str(exc), pytrace=False)
         return ExperimentRun(run_sim(loaded, folder, jobs=jobs), folder.path)
 
     return run

@@ -64,6 +64,7 @@ class GateVerdict:
     result: GateResult
     replications: int  # the replications the decision rests on
     interval: tuple[float, float] | None = None  # the look's interval, when settled early
+    note: str | None = None  # how a weighted estimate decided it (importance sampling)
 
     @property
     def passed(self) -> bool:
@@ -75,6 +76,11 @@ class GateVerdict:
         return self.interval is not None
 
     def describe(self) -> str:
+        if self.note is not None:
+            return (
+                f"{self.result.describe()}; {self.note} ({self.replications:,} weighted "
+                "replications)"
+            )
         if self.interval is None:
             return f"{self.result.describe()}; decided on {self.replications:,} replications"
         low, high = self.interval
@@ -89,6 +95,7 @@ class GateVerdict:
             "replications": self.replications,
             "early": self.early,
             "interval": list(self.interval) if self.interval is not None else None,
+            **({"note": self.note} if self.note is not None else {}),
         }
 
 

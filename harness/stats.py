@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 CONFIDENCE = 0.95
 
 
 def proportion(k: int, n: int, confidence: float = CONFIDENCE, design_effect: float = 1.0) -> dict:
-    """Rate k/n with its Clopper-Pearson (exact) interval.
+    """Rate k/n with its two-sided Clopper-Pearson (exact) interval.
 
-    With no events the interval is the one-sided upper bound [0, 1 - alpha^(1/n)] (about
-    3/n: the "rule of three"), and `zero_events` says the rate is only bounded, not zero.
+    The interval is two-sided at every count, so its upper end is always a one-sided
+    (1 + confidence) / 2 upper bound (97.5% at 95%): with no events it is
+    [0, 1 - (alpha/2)^(1/n)] (about 3.7/n), the same bound the formula gives at one event
+    and more, so a `max_upper_ci` gate is equally strict before and after the first event.
+    `zero_events` says the rate is only bounded, not zero.
     When trials cluster (see `design_effect`), the interval is computed on the effective
     sample size n / design_effect (Korn & Graubard 1998), so it widens as clustering grows.
     """
@@ -21,9 +24,9 @@ def proportion(k: int, n: int, confidence: float = CONFIDENCE, design_effect: fl
     alpha = 1.0 - confidence
     k_eff, n_eff = k / design_effect, n / design_effect
     if k == 0:
-        low, high = 0.0, 1.0 - alpha ** (1.0 / n)
+        low, high = 0.0, 1.0 - (alpha / 2) ** (1.0 / n)
     elif k == n:
-        low, high = alpha ** (1.0 / n), 1.0
+        low, high = (alpha / 2) ** (1.0 / n), 1.0
     else:
         from scipy.stats import beta  # here, so that the command line starts at once
 
@@ -100,12 +103,13 @@ def mean_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> di
 
 
 def format_rate(entry: dict, trials: int) -> str:
-    """'1.23% [0.98%, 1.51%]', or '< 0.032% (95% upper bound, 0 of 9,412)' for no events."""
+    """'1.23% [0.98%, 1.51%]', or '< 0.039% (97.5% upper bound, 0 of 9,412)' for no events
+    (the upper end of the two-sided 95% interval)."""
     if entry["rate"] is None:
         return "no trials"
     high = entry["ci95"][1]
     if entry["zero_events"]:
-        return f"< {percent(high)} (95% upper bound, 0 of {trials:,})"
+        return f"< {percent(high)} (97.5% upper bound, 0 of {trials:,})"
     return f"{percent(entry['rate'])} [{percent(entry['ci95'][0])}, {percent(high)}]"
 
 
@@ -147,19 +151,84 @@ def compare_proportions(
     return float(fisher_exact(table, alternative=alternative).pvalue)
 
 
+PERMUTATIONS = 20_000
+"""Random sign flips of a paired permutation test, when enumerating them all is too many."""
+
+
 def compare_paired(
     first: Sequence[float], second: Sequence[float], alternative: Alternative = "two-sided"
 ) -> float:
-    """p-value of the Wilcoxon signed-rank test on per-replication differences (replications
-    share seeds, so they pair). 1.0 when every pair is equal."""
+    """p-value of a paired permutation (sign-flip) test of the mean per-replication
+    difference (replications share seeds, so they pair). 1.0 when every pair is equal.
+
+    It tests the mean, which is what comparisons print (minutes down per shift), and needs
+    no shape: per-shift differences are mostly zero with a few large ones, where a t-test's
+    normal approximation is poor at small samples and Wilcoxon's signed-rank test answers a
+    question about the pseudo-median instead. Under no difference each difference is as
+    likely with either sign; the p-value counts sign assignments whose mean is at least as
+    extreme, all 2^m of them when the m non-zero differences are few, else `PERMUTATIONS`
+    random ones from a fixed seed (so the same data give the same p-value), counted with the
+    observed assignment included so the p-value is never 0."""
     if len(first) != len(second):
         raise ValueError("paired samples need the same replications")
-    differences = [a - b for a, b in zip(first, second, strict=True)]
-    if not any(differences):
+    nonzero = [a - b for a, b in zip(first, second, strict=True) if a != b]
+    if not nonzero:
         return 1.0
-    from scipy.stats import wilcoxon
+    import numpy as np
 
-    return float(wilcoxon(differences, zero_method="zsplit", alternative=alternative).pvalue)
+    d = np.asarray(nonzero)
+    observed = float(d.sum())
+    tolerance = 1e-9 * float(np.abs(d).sum())
+    exact = 2 ** len(d) <= PERMUTATIONS
+    hits = total = 0
+    for signs in _sign_blocks(len(d), exact):
+        sums = signs @ d
+        if alternative == "greater":
+            extreme = sums >= observed - tolerance
+        elif alternative == "less":
+            extreme = sums <= observed + tolerance
+        else:
+            extreme = np.abs(sums) >= abs(observed) - tolerance
+        hits += int(extreme.sum())
+        total += len(sums)
+    return hits / total if exact else (hits + 1) / (total + 1)
+
+
+def _sign_blocks(m: int, exact: bool) -> Iterator:
+    """Sign assignments of m differences as blocks of rows of +-1: all 2^m of them, or
+    `PERMUTATIONS` random ones from a fixed seed, a few million signs per block."""
+    import numpy as np
+
+    if exact:
+        bits = (np.arange(2**m)[:, None] >> np.arange(m)) & 1
+        yield 1.0 - 2.0 * bits
+        return
+    rng = np.random.default_rng(0)
+    rows = max(1, 2_000_000 // m)
+    for start in range(0, PERMUTATIONS, rows):
+        yield rng.choice(np.array([-1.0, 1.0]), size=(min(rows, PERMUTATIONS - start), m))
+
+
+def compare_estimates(
+    first: tuple[float, float], second: tuple[float, float], alternative: Alternative = "two-sided"
+) -> float:
+    """p-value of a z-test that two independent estimates differ, each given as (estimate,
+    standard error): the difference over sqrt(se1^2 + se2^2) against the normal.
+
+    For weighted (importance-sampling) estimates, whose replications carry unequal weights,
+    so counts cannot go into an exact test. 1.0 when neither has any error."""
+    (a, se_a), (b, se_b) = first, second
+    spread = math.hypot(se_a, se_b)
+    if spread == 0:
+        return 1.0
+    from scipy.stats import norm
+
+    z = (a - b) / spread
+    if alternative == "greater":
+        return float(norm.sf(z))
+    if alternative == "less":
+        return float(norm.cdf(z))
+    return float(2 * norm.sf(abs(z)))
 
 
 def holm(pvalues: Sequence[float]) -> list[float]:

@@ -39,12 +39,13 @@ def test_the_plan_splits_the_error_over_its_looks():
 def test_a_gate_settles_only_when_the_looks_interval_is_on_one_side_of_the_bound():
     plan = Plan.of(1000, CheckSpec(batch=100))  # each look at 99.5%
     ceiling = Gate(metric="protected_slip_through.rate", max_upper_ci=0.001)
-    # no slip in 10,000 trials: the 99.5% upper bound is 1 - 0.005^(1/10000) = 0.00053
+    # no slip in 10,000 trials: the two-sided 99.5% interval's upper end is
+    # 1 - 0.0025^(1/10000) = 0.00060
     verdict = settle(ceiling, _metrics(0, 10_000), plan, 100)
     assert verdict.passed and verdict.early
-    assert verdict.interval[1] == pytest.approx(1 - 0.005 ** (1 / 10_000))
+    assert verdict.interval[1] == pytest.approx(1 - 0.0025 ** (1 / 10_000))
     tight = Gate(metric="protected_slip_through.rate", max_upper_ci=0.0004)
-    assert settle(tight, _metrics(0, 10_000), plan, 100) is None  # 0 <= 0.0004 < 0.00053
+    assert settle(tight, _metrics(0, 10_000), plan, 100) is None  # 0 <= 0.0004 < 0.00060
     # 50 of 1,000: the 99.5% interval is about [3.4%, 7.1%]
     assert settle(ceiling, _metrics(50, 1000), plan, 100).passed is False
     floor = Gate(metric="protected_slip_through.rate", min=0.03)

@@ -366,7 +366,7 @@ def test_report_of_a_single_run_shows_zero_slips_as_a_bound(tmp_path):
     page.feed(html)
     assert all(page.figures.get(anchor) == "svg" for anchor in CHARTS)
     assert page.tables["protection"] == 2
-    assert "95% upper bound, 0 of" in html and "0.00%" not in html
+    assert "97.5% upper bound, 0 of" in html and "0.00%" not in html
     assert "upper bound" in svg_texts(html, "chart-slip-through")
     assert "hr_feed_stale" in svg_texts(html, "chart-timeline")
     assert not (out / "comparison.json").exists()

@@ -9,6 +9,7 @@ from functools import partial
 from rich.console import Console
 
 from ..errors import BadInput
+from ..estimate.command import add_estimator_argument, estimator_override
 from ..run_folder import RunFolder
 from .common import (
     add_experiment_arguments,
@@ -29,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "in that earlier run folder of the same experiment. Writes a normal run folder and, "
         "with --junit, JUnit XML with one test case per gate and comparison. Exit codes: "
         "0 every gate held, 1 a gate failed or a regression was found, 2 bad input, 130 "
-        "interrupted (partial result written).",
+        "interrupted (partial result written). With importance sampling (--estimator "
+        "importance or estimate.method), gates are decided on the weighted estimates.",
     )
     add_experiment_arguments(p)
     p.add_argument(
@@ -39,12 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "operators, faults) to compare against",
     )
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
+    add_estimator_argument(p)
     add_simulation_arguments(p)
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    experiment = load_experiment(args)
+    experiment = load_experiment(args, estimator_override(args))
     if not experiment.gates and args.baseline is None:
         raise BadInput(
             f"{args.experiment}: nothing to check: add [[gates]] to the file or give --baseline"
@@ -59,7 +62,12 @@ def main(args: argparse.Namespace) -> int:
     out, err = Console(), Console(stderr=True)
     folder = RunFolder.create(experiment.experiment.name, args.out)
     check = simulate(args, experiment, folder, partial(run_check, baseline=baseline))
-    print_summary(check.summary, out)
+    if check.estimator == "importance":
+        from ..estimate.report import print_estimate
+
+        print_estimate(check.summary, out)
+    else:
+        print_summary(check.summary, out)
     print_check(check, out)
     if junit_path is not None:
         junit.write(check, junit_path)

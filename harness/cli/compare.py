@@ -57,7 +57,9 @@ def main(args: argparse.Namespace) -> int:
     from ..compare import run_matrix
 
     folder = RunFolder.create(plan.name, args.out)
-    total = plan.configurations[0].experiment.experiment.replications
+    first = plan.configurations[0].experiment
+    # an importance run stops at its target relative error: no total is known ahead
+    total = None if first.estimate.method == "importance" else first.experiment.replications
     with progress_bar(err) as bar:
         tasks = [
             bar.add_task(_short(f"#{i + 1} {c.name}"), total=total, start=False)

@@ -61,13 +61,11 @@ def run_weighted(args: argparse.Namespace, experiment: Experiment) -> int:
 
         print(json.dumps(summary, indent=2))
     else:
+        from ..console import print_gates
+
         print_estimate(summary, Console())
-        if experiment.gates:
-            err.print(
-                f"[yellow]{len(experiment.gates)} gates not evaluated: gates read crude "
-                "estimates; run without --estimator importance to evaluate them[/yellow]"
-            )
+        print_gates(summary["gates"], Console())
         err.print(f"run folder: {folder.path}")
     if summary["status"] != "completed":
         return interrupted(summary, folder, err)
-    return 0
+    return 0 if all(g["passed"] for g in summary["gates"]) else 1

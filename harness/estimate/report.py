@@ -14,6 +14,7 @@ from ..experiment import Experiment
 from ..run_folder import RunFolder, manifest
 from ..run_folder.layout import WEIGHTED
 from ..stats import percent
+from .gates import refuse_unweighted, weighted_verdicts
 from .importance import ImportanceRun, estimate_importance, slip_through
 from .weighted import MIN_EFFECTIVE_SIZE, mean_estimate, weighted_values, yearly_risk
 
@@ -83,9 +84,11 @@ def run_importance(
     *,
     jobs: int | None = None,
     on_progress: Callable[[str, int], None] = lambda stage, n: None,
+    configuration: str | None = None,
 ) -> dict:
     """Run the stages and write the folder: the resolved experiment, the manifest, every
     replication's weight (weighted.csv) and summary.json; returns the summary."""
+    refuse_unweighted(experiment)
     folder.write_text("experiment.toml", experiment.to_toml())
     about = manifest(
         mode="sim",
@@ -93,6 +96,7 @@ def run_importance(
         seed=experiment.experiment.seed,
         jobs=jobs,
         status="running",
+        **({"configuration": configuration} if configuration else {}),
     )
     folder.write_json("manifest.json", about)
     run = estimate_importance(Environment.build(experiment), jobs, on_progress)
@@ -111,6 +115,9 @@ def run_importance(
         "estimate": estimate_section(experiment, run),
         "gates": [],
     }
+    if status == "completed":
+        verdicts = weighted_verdicts(experiment.gates, summary)
+        summary["gates"] = [verdicts[i].result.as_dict() for i in sorted(verdicts)]
     folder.write_json("summary.json", summary)
     about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     folder.write_json("manifest.json", about)

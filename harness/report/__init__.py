@@ -13,7 +13,10 @@ __all__ = ["render", "write_pngs"]
 
 
 def write_pngs(folder: Path, comparison: dict, runs: Sequence[RunData]) -> list[Path]:
-    """The report's charts as charts/<name>.png, for slides and tickets."""
+    """The report's charts as charts/<name>.png, for slides and tickets (none for
+    importance-sampling runs, whose page has no charts)."""
+    if comparison.get("estimator") == "importance":
+        return []
     out = folder / "charts"
     out.mkdir(exist_ok=True)
     written = []

@@ -45,6 +45,10 @@ details{margin:.4em 0}summary{cursor:pointer}svg{max-width:100%;height:auto}
 
 def render(comparison: dict, runs: Sequence[RunData], title: str) -> str:
     """The whole page, from a comparison and the run folders it compares."""
+    if comparison.get("estimator") == "importance":
+        from .weighted import render_weighted
+
+        return render_weighted(comparison, runs, title)
     entries = comparison["configurations"]
     shift = shift_of(runs[0])
     sections = [
@@ -75,7 +79,7 @@ def figures(entries: Sequence[dict], runs: Sequence[RunData], shift: float) -> l
             charts.slip_chart(entries),
             "Each configuration's slip-through rate with its 95% Clopper-Pearson interval. "
             "Where no protected account slipped through, the rate is only bounded: the bar "
-            "marks the 95% upper bound and the arrow points toward zero. Colours give the "
+            "marks the 97.5% upper bound and the arrow points toward zero. Colours give the "
             "verdict against the baseline (dotted line).",
         ),
         (
@@ -407,7 +411,8 @@ def _method(comparison: dict) -> str:
     return (
         "<h2>Method</h2>\n<ul>\n"
         "<li>Rates carry 95% Clopper-Pearson intervals; with no events the rate is given as "
-        "its one-sided 95% upper bound, never as 0%. Per-shift means carry Student-t "
+        "its 97.5% upper bound (the upper end of the two-sided 95% interval), never as 0%. "
+        "Per-shift means carry Student-t "
         "intervals over replications.</li>\n"
         "<li>Every configuration ran the same replication seeds, so replication i saw the "
         "same reports in each (common random numbers) and differences come from the "

@@ -52,11 +52,8 @@ def read_run(path: str | Path, name: str | None = None) -> RunData:
     folder = require(
         path, (SUMMARY, MANIFEST, EXPERIMENT), str(path), "not a finished run folder (no {name})"
     )
-    if (path / WEIGHTED).is_file():
-        raise BadInput(
-            f"{path}: an importance-sampling run; reports and comparisons read crude runs"
-        )
-    if not (path / OUTAGES).is_file():
+    weighted = (path / WEIGHTED).is_file()
+    if not weighted and not (path / OUTAGES).is_file():
         raise BadInput(f"{path}: no outages.csv: the run predates outage records; run it again")
     try:
         summary = folder.read_json(SUMMARY)
@@ -70,11 +67,12 @@ def read_run(path: str | Path, name: str | None = None) -> RunData:
                 float(row["minutes"]),
                 row["restored"] == "1",
             )
-            for row in folder.read_table(OUTAGES)
+            for row in (folder.read_table(OUTAGES) if not weighted else ())
         )
     except (OSError, ValueError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise BadInput(f"{path}: unreadable run folder ({exc.__class__.__name__}: {exc})") from None
-    replications = read_replications(folder, str(path))
+    # an importance run's replications are weighted (weighted.csv), not rows to pair
+    replications = read_replications(folder, str(path)) if not weighted else {}
     label = name or about.get("configuration") or summary.get("experiment") or path.name
     return RunData(path, label, summary, about, experiment, text, replications, outages)
 
@@ -108,6 +106,12 @@ def check_comparable(runs: list[RunData]) -> None:
         if run.path.resolve() in seen:
             raise BadInput(f"{run.path}: given twice")
         seen.add(run.path.resolve())
+        ours, theirs = (r.summary.get("estimator", "crude") for r in (run, first))
+        if ours != theirs:
+            raise BadInput(
+                f"{run.path}: not comparable: estimated by {ours}, {first.path} by {theirs}; "
+                "configurations compare when one estimator measured them all"
+            )
         found = pairing_difference(first.facts, run.facts)
         if found is not None:
             shown = f"{found.ours!r} here, {found.theirs!r} in {first.path}"
