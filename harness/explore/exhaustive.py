@@ -63,7 +63,7 @@ def enumerate_moves(
     """Breadth first to `player.space.depth` moves, or until a way past or a budget."""
     started = time.perf_counter()
     result = Enumerated()
-    with stop_requests() as stopping, _no_cycle_collection():
+    with stop_requests() as stopping, no_cycle_collection():
         _levels(
             player, Symmetry.of(player.space, reduce), Budget(seconds, states, stopping), result
         )
@@ -72,7 +72,7 @@ def enumerate_moves(
 
 
 @contextlib.contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """States form no reference cycles, and the collector's full passes over a large
     frontier cost seconds each: reference counting frees them."""
     enabled = gc.isenabled()

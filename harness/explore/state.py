@@ -88,8 +88,8 @@ class Symmetry:
             return ["none: every operator and every searched account is tried by name"]
         return [
             "operators of one [[operators]] entry with the same role and exit time are "
-            "interchangeable until one of them is involved (they differ only in their "
-            "drawn skill, which never turns a mistake into behaviour)",
+            "interchangeable until one of them is involved: the first uninvolved one "
+            "stands for the rest (they differ only in their drawn skill)",
             "the searched protected accounts are interchangeable (every safeguard treats "
             "protected accounts alike)",
             "waits end at the next instant anything can change: a landmark (hazard window, "
