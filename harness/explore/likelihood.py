@@ -130,14 +130,18 @@ def _phishing(player: Player) -> dict[str, float]:
 def _chance(
     step: Step, phished: frozenset[str], phish: dict[str, float]
 ) -> tuple[float, frozenset[str]]:
-    """The probability of a step, and who has been phished after it. A step costs its
-    persona's probability only when it made its request (a mistake counts then too)."""
-    decided = step.intent is not None and any(c.method in DECISIVE for c in step.calls)
-    p = step.intent.p if decided else 1.0
+    """The probability of a step, and who has been phished after it."""
+    p = step.intent.p if _requested(step) else 1.0
     if _by_attacker(step.move) and step.actor not in phished:
         p *= phish.get(step.actor, 1.0)
         phished = phished | {step.actor}
     return p, phished
+
+
+def _requested(step: Step) -> bool:
+    """Whether a step's operator made its request: only then does its chance count (a
+    mistake is counted then too)."""
+    return step.intent is not None and any(c.method in DECISIVE for c in step.calls)
 
 
 def _by_attacker(move: Move) -> bool:
@@ -156,10 +160,7 @@ def _keep(
             sorted(
                 (kinds.get(s.actor, -1), s.move.step, s.intent.why)
                 for s in attempt.steps
-                if s.taken
-                and s.intent is not None
-                and s.intent.p < 1
-                and any(c.method in DECISIVE for c in s.calls)
+                if s.taken and _requested(s) and s.intent.p < 1
             )
         ),
     )
