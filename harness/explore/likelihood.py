@@ -10,7 +10,8 @@ assumes the worst timing of every fault, as the exhaustive search does.
 States come out of the queue in order of decreasing probability, so the ways past come out
 most probable first. Ways past that differ only in free moves (a fault toggled earlier, a
 wait) or in which interchangeable operator made a move are one way; only the most probable
-(and, among equals, the shortest) is kept.
+(and, among equals, the shortest) is kept, and only if it needs every step that costs
+probability (a way that can drop one is a likelier way with extra steps).
 """
 
 from __future__ import annotations
@@ -164,6 +165,17 @@ def _keep(
             )
         ),
     )
-    if signature not in signatures:
+    if signature not in signatures and _minimal(player, attempt):
         signatures.add(signature)
         result.ways.append(Way(attempt, math.exp(-cost)))
+
+
+def _minimal(player: Player, attempt: Attempt) -> bool:
+    """Whether every step that costs probability is needed: a way past with a step it can
+    do without is a likelier way with extra steps, already kept or about to be."""
+    moves = attempt.moves
+    for index, step in enumerate(attempt.steps):
+        costly = step.taken and _requested(step) and step.intent.p < 1
+        if costly and player.play(moves[:index] + moves[index + 1 :]).finding is not None:
+            return False
+    return True
