@@ -33,6 +33,7 @@ class Enumerated:
     attempt: Attempt | None = None  # the shortest way past, replayed from a fresh target
     stopped_by: str | None = None  # "time", "states" or "interrupted"
     exhausted: bool = False  # no new state beyond `covered`: longer bounds change nothing
+    ways: int = 0  # states past the safeguards reached (with `first` off, all of them)
 
 
 class Budget:
@@ -59,14 +60,16 @@ def enumerate_moves(
     seconds: float | None = None,
     states: int | None = None,
     reduce: bool = True,
+    first: bool = True,
 ) -> Enumerated:
-    """Breadth first to `player.space.depth` moves, or until a way past or a budget."""
+    """Breadth first to `player.space.depth` moves, or until a way past (unless `first` is
+    off: then ways past are counted and not continued, and the search goes on to the
+    bound, as a benchmark of how deep it gets) or a budget."""
     started = time.perf_counter()
     result = Enumerated()
     with stop_requests() as stopping, no_cycle_collection():
-        _levels(
-            player, Symmetry.of(player.space, reduce), Budget(seconds, states, stopping), result
-        )
+        budget = Budget(seconds, states, stopping)
+        _levels(player, Symmetry.of(player.space, reduce), budget, result, first)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -84,7 +87,9 @@ def no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _levels(player: Player, symmetry: Symmetry, budget: Budget, result: Enumerated) -> None:
+def _levels(
+    player: Player, symmetry: Symmetry, budget: Budget, result: Enumerated, first: bool
+) -> None:
     space = player.space
     root = State.root(player)
     seen = {root.key()}
@@ -99,8 +104,12 @@ def _levels(player: Player, symmetry: Symmetry, budget: Budget, result: Enumerat
             result.moves_tried += len(moves)
             for child, step in state.continuations(moves):
                 if step.findings:
-                    result.attempt = replayed(player, child)
-                    return
+                    result.ways += 1
+                    if result.attempt is None:
+                        result.attempt = replayed(player, child)
+                    if first:
+                        return
+                    continue
                 key = child.key()
                 if key not in seen:
                     seen.add(key)
