@@ -79,7 +79,7 @@ def _search(player: Player, top: int, budget: Budget, result: Ranked) -> None:
     order = itertools.count()
     root = State.root(player)
     queue = [(0.0, 0, next(order), _Entry(root, frozenset(), False))]
-    done: set = set()
+    done: dict[tuple, int] = {}  # state -> fewest moves it was expanded at
     signatures: set = set()
     cache: dict = {}
     while queue and len(result.ways) < top:
@@ -88,9 +88,9 @@ def _search(player: Player, top: int, budget: Budget, result: Ranked) -> None:
             _keep(player, entry.state, cost, kinds, signatures, result)
             continue
         key = (entry.state.key(), entry.phished)
-        if key in done:
-            continue
-        done.add(key)
+        if done.get(key, math.inf) <= entry.state.depth:
+            continue  # reached before as likely or likelier, in as few moves or fewer
+        done[key] = entry.state.depth
         result.states = len(done)
         result.stopped_by = budget.spent(len(done))
         if result.stopped_by:
