@@ -3,17 +3,22 @@
 Prints the search's sequences per second on the recommended safeguards (where it finds
 nothing, so every sequence is generated and played), next to a baseline measured in the
 same run: the same number of sequences played by the player alone, without Hypothesis
-generating them (the ceiling of the search). Then, for ways past with a known shape,
-how many of several search seeds find one within the budget, and how many sequences that
-took (median and worst).
+generating them (the ceiling of the search). Then the exhaustive search on the same
+safeguards with all faults, for a fixed wall time each with one and two mistakes allowed:
+distinct states per second and the depth fully covered (ways past are counted and not
+continued, so the search goes on to the bound), with the CPU time and the machine's load,
+since on a shared machine wall time says little alone. Then, for ways past with a known
+shape, how many of several search seeds find one within the budget, and how many
+sequences that took (median and worst).
 
-    python benchmarks/bench_explore.py [--budget N] [--seeds K]
+    python benchmarks/bench_explore.py [--budget N] [--seconds S] [--seeds K]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import time
 from pathlib import Path
@@ -22,6 +27,7 @@ from hypothesis import Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
 from harness.experiment import load
+from harness.explore.exhaustive import enumerate_moves
 from harness.explore.moves import DEPTH
 from harness.explore.runs import Setup
 from harness.explore.search import search
@@ -83,6 +89,23 @@ def throughput(budget: int) -> None:
     print(f"  baseline: player alone         {len(generated) / bare:8,.0f} sequences/s")
 
 
+def exhaustive(seconds: float) -> None:
+    print(f"exhaustive search, recommended safeguards, all faults, {seconds:.0f}s each:")
+    for mistakes in (1, 2):
+        s = setup(RECOMMENDED, [], mistakes, 0)
+        load = os.getloadavg()[0]
+        cpu = time.process_time()
+        done = enumerate_moves(s.player, seconds=seconds, first=False)
+        cpu = time.process_time() - cpu
+        shortest = len(done.attempt.taken) if done.attempt else "-"
+        print(
+            f"  {mistakes} mistake{'s' * (mistakes > 1)}: {done.states / done.seconds:7,.0f} "
+            f"states/s; depth {done.covered} fully covered ({done.states:,} states, "
+            f"{done.ways:,} ways past reached, shortest {shortest} steps); "
+            f"{done.seconds:.0f}s wall, {cpu:.0f}s CPU, load {load:.1f}"
+        )
+
+
 def reliability(budget: int, seeds: int) -> None:
     print(f"known ways past, {seeds} seeds, budget {budget:,} sequences each:")
     for what, path, overrides, mistakes, steps in KNOWN:
@@ -112,8 +135,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
     throughput(args.budget)
+    exhaustive(args.seconds)
     reliability(args.budget, args.seeds)
 
 

@@ -206,14 +206,14 @@ def test_moves_follow_the_personas():
     )
     conduct = Conduct(Environment.build(exp))
     assert conduct.approving("r1", False, 0.0) is None  # never errs, so never approves
-    assert conduct.approving("r2", False, 0.0) == ("mistake", "a mistake")
+    assert conduct.approving("r2", False, 0.0) == ("mistake", "a mistake", 0.05)  # a hard call
     assert conduct.approving("r3", False, 0.0).why == "approves regardless of merit"
     assert conduct.approving("r4", False, 0.0).why == "malicious in the last 1h before leaving"
     assert conduct.approving("r4", False, 3600.0).why == "malicious, after leaving"
     assert conduct.approving("r5", False, 3600.0) is None  # gone, and not trying
     assert conduct.approving("s1", True, 0.0).kind == "attack"
     second = conduct.second_approving("r2", False, "r3", 0.0)
-    assert second == ("behaviour", "complete dependence on the first approver")
+    assert second == ("behaviour", "complete dependence on the first approver", 1.0)
     assert not conduct.may_name("r2", False, "r3")  # honest operators leave it to the system
     assert conduct.may_name("s1", True, "s1")  # an attacker may try anything
 

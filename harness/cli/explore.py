@@ -6,12 +6,16 @@ import argparse
 
 from targets.moderation import TARGET_FAULTS, parse_duration
 
+from ..errors import BadInput
 from ..explore.findings import KINDS
 from ..explore.moves import DEPTH
 from ..run_folder import RunFolder
 from .common import add_experiment_arguments, add_target_argument, count, load_experiment
 
 BUDGET = 5000  # sequences searched by default (about 5 to 10 seconds on one core)
+EXHAUSTIVE_DEPTH = 6  # every sequence up to this long, by default (under a minute)
+BOUND = 50  # the most moves or mistakes a search can be asked for
+TOP = 3  # ways past --most-likely prints by default
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,16 +29,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         "nothing found within the budget, 1 a way past found, 2 bad input, 130 interrupted.",
     )
     add_experiment_arguments(p)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="try every sequence of moves up to --depth, breadth first: the first way past "
+        "found is a shortest one, and none found is a bounded proof (default: sample "
+        "sequences with Hypothesis)",
+    )
+    mode.add_argument(
+        "--most-likely",
+        type=count(1),
+        nargs="?",
+        const=TOP,
+        metavar="N",
+        help=f"the N most probable ways past (default {TOP}) within --depth and --mistakes, "
+        "each with its probability per occurrence",
+    )
     budget = p.add_mutually_exclusive_group()
     budget.add_argument(
         "--budget",
         type=count(1),
-        default=BUDGET,
         metavar="N",
-        help=f"sequences to try before giving up (default {BUDGET:,})",
+        help=f"sequences to sample before giving up (default {BUDGET:,})",
     )
     budget.add_argument(
         "--time", type=_duration, metavar="T", help="search for this long instead, e.g. 30s, 5m"
+    )
+    p.add_argument(
+        "--states",
+        type=count(1),
+        metavar="N",
+        help="with --exhaustive or --most-likely: stop after this many distinct states",
     )
     p.add_argument("--seed", type=count(0), metavar="S", help="search seed (default: the file's)")
     add_target_argument(p)
@@ -48,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--mistakes",
-        type=count(0),
+        type=count(0, BOUND),
         default=1,
         metavar="N",
         help="honest mistakes a trace may hold (default 1: a safeguard must survive any "
@@ -56,12 +82,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--depth",
-        type=count(1),
-        default=DEPTH,
+        type=count(1, BOUND),
         metavar="N",
-        help=f"longest sequence of moves tried (default {DEPTH})",
+        help=f"longest sequence of moves tried (default {DEPTH} sampled, "
+        f"{EXHAUSTIVE_DEPTH} exhaustive; at most {BOUND})",
     )
     p.set_defaults(handler=main)
+
+
+def _check_mode(args: argparse.Namespace, bounded: bool) -> None:
+    """Options that belong to the other kind of search, said in one line."""
+    flag = "--exhaustive" if args.exhaustive else "--most-likely"
+    if bounded and args.target is not None:
+        raise BadInput(
+            f"{flag} searches the in-process target only (it copies the target's state at "
+            "every step); drop --target, or sample a served target without it"
+        )
+    if bounded and args.budget is not None:
+        raise BadInput(f"--budget counts sampled sequences; with {flag} use --states or --time")
+    if not bounded and args.states is not None:
+        raise BadInput("--states counts the states of --exhaustive or --most-likely")
 
 
 def _duration(text: str) -> float:
@@ -87,7 +127,14 @@ def _faults(text: str) -> tuple[str, ...]:
 
 
 def main(args: argparse.Namespace) -> int:
+    bounded = args.exhaustive or args.most_likely is not None
+    _check_mode(args, bounded)
     experiment = load_experiment(args)
+    if bounded:
+        from .explore_bounded import run
+
+        return run(args, experiment)
+    args.depth = args.depth or DEPTH
     from ..explore.narrate import headline
     from ..explore.runs import TRACE_FILE, Setup, explore
 
@@ -102,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
         args.admin_token,
     )
     folder = RunFolder.create(f"{name}-explore", args.out)
-    budget = None if args.time is not None else args.budget
+    budget = None if args.time is not None else (args.budget or BUDGET)
     done = explore(setup, folder, budget=budget, seconds=args.time)
     searched, trace = done.searched, done.trace
     tried = (

@@ -9,5 +9,8 @@ gets past an experiment's safeguards (`harness explore`), and its replay (`harne
 - `findings`: what counts as a way past, from answers, audit log and account status;
 - `search`: Hypothesis generating, playing and shrinking sequences;
 - `narrate`: a trace as numbered steps; `trace`: the replayable file;
-- `runs`: an explore run and a replay, composed from the parts.
+- `runs`: an explore run and a replay, composed from the parts;
+- `state`, `exhaustive`, `likelihood`, `bounded`: every sequence up to a bound, breadth
+  first (a shortest way past or a bounded proof) or by probability (the most likely ways
+  past), and their runs.
 """

@@ -40,6 +40,7 @@ LIKELY = 0.5  # a move made at least this often is behaviour, not a mistake
 class Intent(NamedTuple):
     kind: str  # mistake | behaviour | attack
     why: str  # how a person would say it: "a mistake", "colluding with r1"
+    p: float = 1.0  # how likely the persona is to make it (1: on purpose)
 
 
 class Conduct:
@@ -112,16 +113,16 @@ class Conduct:
         if p <= 0:
             return None
         if p < LIKELY:
-            return Intent(MISTAKE, "a mistake")
+            return Intent(MISTAKE, "a mistake", p)
         persona = self.personas[spec.id]
         if isinstance(persona, DepartingInsiderPersona) and persona.in_hazard_window(now):
             mood = "malicious" if self._malicious(spec) else "careless"
             window = format_duration(persona.entry.hazard_window)
-            return Intent(BEHAVIOUR, f"{mood} in the last {window} before leaving")
+            return Intent(BEHAVIOUR, f"{mood} in the last {window} before leaving", p)
         if spec.entry.persona == "random_approver":
-            return Intent(BEHAVIOUR, "approves regardless of merit")
+            return Intent(BEHAVIOUR, "approves regardless of merit", p)
         persona_name = spec.entry.persona.replace("_", " ")
-        return Intent(BEHAVIOUR, likely or f"likely for a {persona_name} operator")
+        return Intent(BEHAVIOUR, likely or f"likely for a {persona_name} operator", p)
 
     @staticmethod
     def _malicious(spec: OperatorSpec) -> bool:

@@ -306,7 +306,7 @@ class _Run:
         try:
             call.answer = getattr(self.target, call.method)(*call.args, **keyed)
         except ModerationError as exc:
-            call.error = exc
+            call.error = exc.with_traceback(None)  # its frames would tie the target in a cycle
             return
         spec = self.player.roster.get(call.caller)
         if spec is not None and spec.record.departed(now):

@@ -105,6 +105,18 @@ class SearchSpace:
         """The kinds of move open to `cast` under `faults`, simplest first (shrinking
         prefers earlier kinds, and earlier moves within a kind). Each kind but waiting is
         a short list of concrete moves, so a move costs Hypothesis one or two choices."""
+        kinds: dict[str, st.SearchStrategy[Move]] = {
+            name: st.sampled_from(options) for name, options in self.concrete(cast, faults).items()
+        }
+        shift_minutes = self.shift_minutes
+        waits = st.integers(1, min(60, shift_minutes)) | st.integers(1, shift_minutes)
+        kinds["wait"] = st.builds(Wait, minutes=waits)
+        kinds["retry"] = st.just(Retry())
+        return kinds
+
+    def concrete(self, cast: tuple[str, ...], faults: tuple[str, ...]) -> dict[str, list[Move]]:
+        """Every move but waiting and retrying open to `cast` under `faults`, by kind: the
+        same moves for the sampling search and the exhaustive one."""
         accounts = (*self.accounts, None)  # None: the next report in the actor's queue
         names: tuple[str | None, ...] = (None,)  # a colluder names a fellow colluder
         stolen_names: tuple[str | None, ...] = (None,)  # an attacker names anyone
@@ -149,14 +161,7 @@ class SearchSpace:
             concrete["fault"] = [
                 Fault(fault=f, active=active) for active in (True, False) for f in faults
             ]
-        kinds: dict[str, st.SearchStrategy[Move]] = {
-            name: st.sampled_from(options) for name, options in concrete.items()
-        }
-        shift_minutes = self.shift_minutes
-        waits = st.integers(1, min(60, shift_minutes)) | st.integers(1, shift_minutes)
-        kinds["wait"] = st.builds(Wait, minutes=waits)
-        kinds["retry"] = st.just(Retry())
-        return kinds
+        return concrete
 
     def sequences(self) -> st.SearchStrategy[list[Move]]:
         """Sequences of moves. Each sequence first picks its cast (up to `CAST` operators),

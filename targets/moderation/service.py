@@ -473,6 +473,79 @@ class ModerationService:
             self.clock, self._journal = live_clock, journal
         return count
 
+    def fork(self, clock: Clock) -> ModerationService:
+        """An independent copy of this service's state on `clock`, for an exhaustive search
+        that expands many continuations of one state without replaying its history. Shares
+        only what never changes (accounts, operators, settings); the random stream is
+        copied, so the copy draws what this service would draw next. Not journaled."""
+        twin = _shallow(self)
+        twin.clock, twin._journal = clock, None
+        twin._rng = random.Random.__new__(random.Random)  # unseeded: the state is set next
+        twin._rng.setstate(self._rng.getstate())
+        guards = twin.safeguards = _shallow(self.safeguards)
+        guards.faults, guards.locked = set(self.safeguards.faults), set(self.safeguards.locked)
+        guards._actions = {k: deque(v) for k, v in self.safeguards._actions.items()}
+        guards._decisions = {k: deque(v) for k, v in self.safeguards._decisions.items()}
+        twin._status, twin._open, twin._drawn = (
+            dict(self._status),
+            dict(self._open),
+            dict(self._drawn),
+        )
+        twin._reports = {i: _copy_report(r) for i, r in self._reports.items()}
+        twin._queues = {name: deque(q) for name, q in self._queues.items()}
+        twin._pending = {i: _copy_pending(p) for i, p in self._pending.items()}
+        twin._inbox = {k: dict(v) for k, v in self._inbox.items()}
+        twin._timers, twin._audit = list(self._timers), list(self._audit)
+        twin._idempotent = dict(self._idempotent)
+        for name in ("_report_ids", "_pending_ids", "_timer_ids"):
+            following = next(getattr(self, name))
+            setattr(self, name, itertools.count(following))
+            setattr(twin, name, itertools.count(following))
+        return twin
+
+    def state_key(self) -> tuple:
+        """What decides this service's future answers, as a hashable value: two services
+        with equal keys (and equal clocks) answer every later call alike. The audit log and
+        the idempotency cache are history, not state, and are left out."""
+        guards = self.safeguards
+        return (
+            tuple(sorted(self._status.items())),
+            tuple(
+                (
+                    r.id,
+                    r.account_id,
+                    r.queue,
+                    r.state,
+                    r.claimed_by,
+                    r.outcome,
+                    frozenset(r.refused or ()),
+                )
+                for r in self._reports.values()
+            ),
+            tuple(tuple(q) for q in self._queues.values()),
+            tuple(
+                (
+                    p.id,
+                    p.account_id,
+                    p.action,
+                    p.requested_by,
+                    p.report_id,
+                    p.state,
+                    p.approver,
+                    p.due_at,
+                )
+                for p in self._pending.values()
+            ),
+            tuple(sorted(self._drawn.items())),
+            tuple(sorted((k, tuple(v)) for k, v in self._inbox.items() if v)),
+            tuple((due, kind, ref) for due, _, kind, ref in sorted(self._timers)),
+            frozenset(guards.faults),
+            frozenset(guards.locked),
+            tuple(sorted((k, tuple(v)) for k, v in guards._actions.items() if v)),
+            tuple(sorted((k, tuple(v)) for k, v in guards._decisions.items() if v)),
+            hash(self._rng.getstate()),  # the next draws (second approvers, monitors)
+        )
+
     # --- the safeguard pipeline ----------------------------------------------------------
 
     def _request(
@@ -839,3 +912,40 @@ class ModerationService:
                 detail,
             )
         )
+
+
+def _shallow(obj: T) -> T:
+    """A copy sharing every attribute (faster than `copy.copy` for plain objects)."""
+    twin = object.__new__(type(obj))
+    twin.__dict__.update(obj.__dict__)
+    return twin
+
+
+def _copy_report(r: Report) -> Report:
+    refused = None if r.refused is None else set(r.refused)
+    return Report(
+        r.id,
+        r.account_id,
+        r.reporter,
+        r.violating,
+        r.filed_at,
+        r.queue,
+        r.state,
+        r.claimed_by,
+        r.outcome,
+        refused,
+    )
+
+
+def _copy_pending(p: PendingAction) -> PendingAction:
+    return PendingAction(
+        p.id,
+        p.account_id,
+        p.action,
+        p.requested_by,
+        p.report_id,
+        p.wrongful,
+        p.state,
+        p.approver,
+        p.due_at,
+    )
