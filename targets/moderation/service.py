@@ -482,10 +482,7 @@ class ModerationService:
         twin.clock, twin._journal = clock, None
         twin._rng = random.Random.__new__(random.Random)  # unseeded: the state is set next
         twin._rng.setstate(self._rng.getstate())
-        guards = twin.safeguards = _shallow(self.safeguards)
-        guards.faults, guards.locked = set(self.safeguards.faults), set(self.safeguards.locked)
-        guards._actions = {k: deque(v) for k, v in self.safeguards._actions.items()}
-        guards._decisions = {k: deque(v) for k, v in self.safeguards._decisions.items()}
+        twin.safeguards = self.safeguards.fork()
         twin._status, twin._open, twin._drawn = (
             dict(self._status),
             dict(self._open),
@@ -507,7 +504,6 @@ class ModerationService:
         """What decides this service's future answers, as a hashable value: two services
         with equal keys (and equal clocks) answer every later call alike. The audit log and
         the idempotency cache are history, not state, and are left out."""
-        guards = self.safeguards
         return (
             tuple(sorted(self._status.items())),
             tuple(
@@ -539,10 +535,7 @@ class ModerationService:
             tuple(sorted(self._drawn.items())),
             tuple(sorted((k, tuple(v)) for k, v in self._inbox.items() if v)),
             tuple((due, kind, ref) for due, _, kind, ref in sorted(self._timers)),
-            frozenset(guards.faults),
-            frozenset(guards.locked),
-            tuple(sorted((k, tuple(v)) for k, v in guards._actions.items() if v)),
-            tuple(sorted((k, tuple(v)) for k, v in guards._decisions.items() if v)),
+            self.safeguards.state_key(),
             hash(self._rng.getstate()),  # the next draws (second approvers, monitors)
         )
 

@@ -66,6 +66,7 @@ class Safeguards:
         self.config = config
         self.faults: set[str] = set()
         every = {s.name: s(getattr(config, s.name), self.faults) for s in SAFEGUARDS}
+        self._every = every
         on = [sg for sg in every.values() if isinstance(sg, OperatorSafeguard) and sg.active]
         self._stops = tuple(on)
         self._approval_stops = tuple(sg for sg in on if sg.guards_approvals)
@@ -80,6 +81,18 @@ class Safeguards:
             *(sg for sg in every.values() if isinstance(sg, AccountSafeguard)),
             *(sg for sg in every.values() if isinstance(sg, OperatorSafeguard)),
         )
+
+    def fork(self) -> Safeguards:
+        """An independent copy: the same settings, a copy of the faults and bookkeeping."""
+        twin = Safeguards(self.config)
+        twin.faults.update(self.faults)
+        for name, sg in self._every.items():
+            sg.copy_state_into(twin._every[name])
+        return twin
+
+    def state_key(self) -> tuple:
+        """The faults and every safeguard's bookkeeping, as a hashable value."""
+        return frozenset(self.faults), *(sg.state_key() for sg in self._every.values())
 
     def note_decision(self, op_id: str, now: float, approved: bool) -> None:
         """An operator approved or dismissed a report: tell the safeguards that keep count."""

@@ -11,7 +11,7 @@ from pydantic import Field
 from ..config import Settings
 from ..durations import Duration
 from ..model import OperatorRecord
-from .base import OperatorSafeguard
+from .base import OperatorSafeguard, Safeguard
 
 
 class AnomalyDetectionConfig(Settings):
@@ -38,6 +38,15 @@ class AnomalyDetection(OperatorSafeguard):
 
     def check(self, op: OperatorRecord, now: float) -> bool:
         return op.id in self.locked
+
+    def state_key(self) -> tuple:
+        windows = tuple(sorted((k, tuple(v)) for k, v in self._decisions.items() if v))
+        return frozenset(self.locked), windows
+
+    def copy_state_into(self, twin: Safeguard) -> None:
+        assert isinstance(twin, AnomalyDetection)
+        twin.locked = set(self.locked)
+        twin._decisions = {k: deque(v) for k, v in self._decisions.items()}
 
     def note_decision(self, op_id: str, now: float, approved: bool) -> None:
         """Lock an operator whose share of approvals over the window exceeds the threshold."""

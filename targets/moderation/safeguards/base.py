@@ -57,6 +57,14 @@ class Safeguard:
         """Whether the settings switch it on; a safeguard that is off is never consulted."""
         return self.config.enabled
 
+    def state_key(self) -> tuple:
+        """The bookkeeping that decides its later answers, as a hashable value (an
+        exhaustive search's visited check); a safeguard that keeps none has ()."""
+        return ()
+
+    def copy_state_into(self, twin: Safeguard) -> None:
+        """Give `twin` (the same safeguard of a forked service) a copy of its bookkeeping."""
+
     def why_passed(
         self, op: OperatorRecord, at: float, faults: Set[str], second_approval: bool
     ) -> str | None:

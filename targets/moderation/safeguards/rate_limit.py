@@ -10,7 +10,7 @@ from pydantic import Field
 from ..config import Settings
 from ..durations import Duration
 from ..model import OperatorRecord
-from .base import OperatorSafeguard
+from .base import OperatorSafeguard, Safeguard
 
 
 class RateLimitConfig(Settings):
@@ -32,6 +32,13 @@ class RateLimit(OperatorSafeguard):
     def __init__(self, config: RateLimitConfig, faults: Set[str]) -> None:
         super().__init__(config, faults)
         self._actions: dict[str, deque[float]] = {}
+
+    def state_key(self) -> tuple:
+        return tuple(sorted((k, tuple(v)) for k, v in self._actions.items() if v))
+
+    def copy_state_into(self, twin: Safeguard) -> None:
+        assert isinstance(twin, RateLimit)
+        twin._actions = {k: deque(v) for k, v in self._actions.items()}
 
     def check(self, op: OperatorRecord, now: float) -> bool:
         """True when `op` used up its actions in the window; otherwise counts this one."""
