@@ -1,0 +1,149 @@
+"""The move layer: how a persona's choice becomes a call to the target, a history record
+and a follow-up, written once for every driver.
+
+A driver supplies the rest: `send` makes one call and writes its history record (the
+simulator appends the record at once; live mode records the invocation and its outcome,
+with an idempotency key, and tries an indeterminate write again), and `follow` decides
+what an answer means for the others at work (the simulator schedules inbox work, live mode
+publishes on the board). The persona is asked here and nowhere else: what to decide, whom
+to name as second approver, whether to give a second approval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from targets.moderation import Outcome
+
+from ..personas import Item, Persona
+from ..target import Target
+
+Send = Callable[..., "Outcome | None"]
+"""`send(now, process, f, value, method, *args)`: call `method(*args)` on the target,
+record it in the history under `process` with `value` (to which the driver adds the answer
+or the refusal), and return the answer, or None when it was refused or stayed unknown."""
+
+Follow = Callable[[float, Outcome, Item, str, str, str], None]
+"""`follow(now, out, item, requester, process, queue)`: what the driver does with an
+answer; `requester` is the operator on whose behalf the chain runs, `process` who asked,
+`queue` where the report was claimed from."""
+
+
+class Actor(Protocol):
+    """An operator at work: its id, the process name its records carry, its credential
+    and its persona."""
+
+    id: str
+    process: str
+    token: str
+    persona: Persona
+
+
+class Acts:
+    """The moves of one shift's operators against one target."""
+
+    __slots__ = ("_colluding", "_follow", "_send", "chooses", "colluders", "dependence", "target")
+
+    def __init__(
+        self,
+        target: Target,
+        send: Send,
+        follow: Follow,
+        *,
+        dependence: str,
+        requester_chooses: bool,
+        colluding: Mapping[str, bool],
+        colluders: Callable[[str, float], list[str]],
+    ) -> None:
+        self.target = target
+        self._send = send
+        self._follow = follow
+        self.dependence = dependence
+        self.chooses = requester_chooses
+        self._colluding = colluding  # operator id -> colludes
+        self.colluders = colluders  # (requester, now) -> the colluders at work but it
+
+    def decide(self, agent: Actor, report_id: int, item: Item, now: float, queue: str) -> bool:
+        """The operator's verdict on a claimed report; False when the target refused it
+        or its answer stayed unknown."""
+        decision, action = agent.persona.decide(item, now)
+        return self.submit(agent, report_id, item, decision, action, now, queue)
+
+    def submit(
+        self,
+        agent: Actor,
+        report_id: int,
+        item: Item,
+        decision: str,
+        action: str | None,
+        now: float,
+        queue: str,
+    ) -> bool:
+        """Send a verdict; a requester who may choose names its second approver."""
+        chosen = None
+        if decision == "approve" and self.chooses:
+            chosen = agent.persona.choose_second_approver(self.colluders(agent.id, now))
+        value = {
+            "report": report_id,
+            "account": item.account_id,
+            "decision": decision,
+            "action": action,
+        }
+        target = self.target
+        args = (agent.token, report_id, decision, action, chosen)
+        out = self._send(now, agent.process, "decide", value, target.decide, *args)
+        if out is None:
+            return False
+        self._follow(now, out, item, agent.id, agent.process, queue)
+        return True
+
+    def second_approve(
+        self,
+        agent: Actor,
+        pending_id: int,
+        report_id: int | None,
+        item: Item,
+        requester: str,
+        now: float,
+    ) -> None:
+        """The second approver's answer on a pending action, by the persona's dependence
+        on the first approver and whether it colludes with the requester."""
+        colludes = self._colluding.get(requester, False)
+        approve = agent.persona.second_approve(item, now, self.dependence, colludes)
+        value = {
+            "pending": pending_id,
+            "report": report_id,
+            "account": item.account_id,
+            "protected": item.protected,
+            "approve": approve,
+        }
+        args = (agent.token, pending_id, approve)
+        out = self._send(
+            now, agent.process, "second_approve", value, self.target.second_approve, *args
+        )
+        if out is not None:
+            self._follow(now, out, item, requester, agent.process, "senior")
+
+    def attack(self, agent: Actor, account_id: int, protected: bool, now: float) -> None:
+        """An attacker holding `agent`'s credentials uses the direct admin action."""
+        process = f"attacker:{agent.id}"
+        action = agent.persona.entry.attack_action
+        item = Item(account_id, protected, False)
+        value = {"account": account_id, "protected": protected, "action": action}
+        args = (agent.token, account_id, action)
+        out = self._send(now, process, "direct_action", value, self.target.direct_action, *args)
+        if out is not None:
+            self._follow(now, out, item, agent.id, process, "ordinary")
+
+
+def present_colluders(
+    colluders: Iterable[tuple[str, Any]], present: Callable[[Any, float], bool]
+) -> Callable[[str, float], list[str]]:
+    """The colluders a requester may name at `now`: those at work, but not itself."""
+    pairs = list(colluders)
+
+    def at_work(requester: str, now: float) -> list[str]:
+        return [op for op, who in pairs if op != requester and present(who, now)]
+
+    return at_work
