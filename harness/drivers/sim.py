@@ -108,25 +108,35 @@ class Simulation:
     # --- the event loop ------------------------------------------------------------------
 
     def run(self) -> History:
-        env, pop = self.env, self.env.population
-        shift = env.shift
-        reports = self.reports
-        for account in pop.protected_ids:
+        shift, protected_ids = self.env.shift, self.env.population.protected_ids
+        for account in protected_ids:
             self._probe(0.0, account)
-        at, item, reporter = next(reports)
+        self._plan(shift, protected_ids)
+        self._loop()
+        for account in protected_ids:
+            self._probe(shift, account)
+        self.ops.append((shift, "harness", OK, "shift_end", {}))
+        return History(self.ops)
+
+    def _plan(self, shift: float, protected_ids: tuple[int, ...]) -> None:
+        """Put the shift's known events on the clock: the first report, the fault
+        schedule, the attacks, the operators' exits and the end of the shift."""
+        at, item, reporter = next(self.reports)
         self._push(at, ARRIVAL, (item, reporter))
-        faults = env.experiment.faults
-        for at, index, active in schedule(env.experiment):
-            self._push(at, FAULT, (index, faults[index], active))
+        experiment = self.env.experiment
+        for at, index, active in schedule(experiment):
+            self._push(at, FAULT, (index, experiment.faults[index], active))
         for agent in self.agents.values():
-            for at, account in agent.persona.attack_plan(shift, pop.protected_ids):
+            for at, account in agent.persona.attack_plan(shift, protected_ids):
                 self._push(at, ATTACK, (agent, account))
             exit_at = agent.persona.exit_at
             if exit_at is not None and exit_at < shift:
                 self._push(exit_at, EXIT, agent)
         self._push(shift, END, None)
 
-        advance, events = self.target.advance, self.events
+    def _loop(self) -> None:
+        """Run the events in time order, each after the target's timers due before it."""
+        advance, events, reports = self.target.advance, self.events, self.reports
         while events:
             t, _, kind, data = heapq.heappop(events)
             for outcome in advance(t):
@@ -143,15 +153,14 @@ class Simulation:
                 agent, account = data
                 self.acts.attack(agent, account, account in self.protected, t)
             elif kind == EXIT:
-                data.present = False
-                if data in self.idle:
-                    self.idle.remove(data)
+                self._leave(data)
             else:  # END
-                break
-        for account in pop.protected_ids:
-            self._probe(shift, account)
-        self.ops.append((shift, "harness", OK, "shift_end", {}))
-        return History(self.ops)
+                return
+
+    def _leave(self, agent: Agent) -> None:
+        agent.present = False
+        if agent in self.idle:
+            self.idle.remove(agent)
 
     def _push(self, t: float, kind: int, data: Any) -> None:
         heapq.heappush(self.events, (t, next(self.seq), kind, data))
