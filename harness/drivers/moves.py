@@ -11,10 +11,10 @@ to name as second approver, whether to give a second approval.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from targets.moderation import Outcome
+from targets.moderation import Outcome, TwoPersonRuleConfig
 
 from ..personas import Item, Persona
 from ..target import Target
@@ -43,26 +43,32 @@ class Actor(Protocol):
 class Acts:
     """The moves of one shift's operators against one target."""
 
-    __slots__ = ("_colluding", "_follow", "_send", "chooses", "colluders", "dependence", "target")
+    __slots__ = ("_at_work", "_colluders", "_colluding", "_follow", "_send", "rule", "target")
 
     def __init__(
         self,
         target: Target,
         send: Send,
         follow: Follow,
-        *,
-        dependence: str,
-        requester_chooses: bool,
-        colluding: Mapping[str, bool],
-        colluders: Callable[[str, float], list[str]],
+        rule: TwoPersonRuleConfig,
+        operators: Iterable[tuple[str, bool, Any]],
+        at_work: Callable[[Any, float], bool],
     ) -> None:
+        """`operators` are (id, colludes, handle) with `at_work(handle, now)` saying
+        whether that operator is still at work."""
         self.target = target
         self._send = send
         self._follow = follow
-        self.dependence = dependence
-        self.chooses = requester_chooses
-        self._colluding = colluding  # operator id -> colludes
-        self.colluders = colluders  # (requester, now) -> the colluders at work but it
+        self.rule = rule
+        operators = list(operators)
+        self._colluding = {op: colludes for op, colludes, _ in operators}
+        self._colluders = [(op, handle) for op, colludes, handle in operators if colludes]
+        self._at_work = at_work
+
+    def colluders(self, requester: str, now: float) -> list[str]:
+        """The colluders a requester may name at `now`: those at work, but not itself."""
+        at_work = self._at_work
+        return [op for op, who in self._colluders if op != requester and at_work(who, now)]
 
     def decide(self, agent: Actor, report_id: int, item: Item, now: float, queue: str) -> bool:
         """The operator's verdict on a claimed report; False when the target refused it
@@ -82,7 +88,7 @@ class Acts:
     ) -> bool:
         """Send a verdict; a requester who may choose names its second approver."""
         chosen = None
-        if decision == "approve" and self.chooses:
+        if decision == "approve" and self.rule.chooser == "requester":
             chosen = agent.persona.choose_second_approver(self.colluders(agent.id, now))
         value = {
             "report": report_id,
@@ -90,9 +96,8 @@ class Acts:
             "decision": decision,
             "action": action,
         }
-        target = self.target
         args = (agent.token, report_id, decision, action, chosen)
-        out = self._send(now, agent.process, "decide", value, target.decide, *args)
+        out = self._send(now, agent.process, "decide", value, self.target.decide, *args)
         if out is None:
             return False
         self._follow(now, out, item, agent.id, agent.process, queue)
@@ -110,7 +115,7 @@ class Acts:
         """The second approver's answer on a pending action, by the persona's dependence
         on the first approver and whether it colludes with the requester."""
         colludes = self._colluding.get(requester, False)
-        approve = agent.persona.second_approve(item, now, self.dependence, colludes)
+        approve = agent.persona.second_approve(item, now, self.rule.dependence, colludes)
         value = {
             "pending": pending_id,
             "report": report_id,
@@ -119,9 +124,8 @@ class Acts:
             "approve": approve,
         }
         args = (agent.token, pending_id, approve)
-        out = self._send(
-            now, agent.process, "second_approve", value, self.target.second_approve, *args
-        )
+        method = self.target.second_approve
+        out = self._send(now, agent.process, "second_approve", value, method, *args)
         if out is not None:
             self._follow(now, out, item, requester, agent.process, "senior")
 
@@ -135,15 +139,3 @@ class Acts:
         out = self._send(now, process, "direct_action", value, self.target.direct_action, *args)
         if out is not None:
             self._follow(now, out, item, agent.id, process, "ordinary")
-
-
-def present_colluders(
-    colluders: Iterable[tuple[str, Any]], present: Callable[[Any, float], bool]
-) -> Callable[[str, float], list[str]]:
-    """The colluders a requester may name at `now`: those at work, but not itself."""
-    pairs = list(colluders)
-
-    def at_work(requester: str, now: float) -> list[str]:
-        return [op for op, who in pairs if op != requester and present(who, now)]
-
-    return at_work

@@ -38,7 +38,7 @@ from ..history import FAIL, OK, History, add_answer
 from ..personas import Item, Persona, operator_persona
 from ..target import Connect, TimedTarget
 from .arrivals import shift_reports
-from .moves import Acts, present_colluders
+from .moves import Acts
 from .nemesis import fault_value, schedule
 
 ARRIVAL, DONE, FAULT, ATTACK, EXIT, END = range(6)
@@ -92,18 +92,9 @@ class Simulation:
         self.queued = {"ordinary": 0, "senior": 0}
         self.queue_of: dict[int, str] = {}  # report id -> the queue it was last claimed from
         self.protected = frozenset(env.population.protected_ids)
+        operators = ((a.id, a.collude, a) for a in self.agents.values())
         rule = exp.safeguards.two_person_rule
-        self.acts = Acts(
-            self.target,
-            self._send,
-            self._follow,
-            dependence=rule.dependence,
-            requester_chooses=rule.chooser == "requester",
-            colluding={a.id: a.collude for a in self.agents.values()},
-            colluders=present_colluders(
-                ((a.id, a) for a in self.agents.values() if a.collude), _at_work
-            ),
-        )
+        self.acts = Acts(self.target, self._send, self._follow, rule, operators, _at_work)
 
     # --- the event loop ------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from ...history import add_answer
 from ...personas import Item, Persona, operator_persona
 from ...roster import OperatorSpec
 from ..arrivals import shift_reports
-from ..moves import Acts, present_colluders
+from ..moves import Acts
 from .board import Board
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown, probe
@@ -117,16 +117,8 @@ class Operator(ShiftUser):
         self.token = world.tokens[spec.id]
         rule = world.env.experiment.safeguards.two_person_rule
         self.approvals = rule.enabled
-        roster = world.env.roster
-        self.acts = Acts(
-            self.target,
-            self.send,
-            self.follow,
-            dependence=rule.dependence,
-            requester_chooses=rule.chooser == "requester",
-            colluding={s.id: s.collude for s in roster},
-            colluders=present_colluders(((s.id, s.record) for s in roster if s.collude), _at_work),
-        )
+        operators = ((s.id, s.collude, s.record) for s in world.env.roster)
+        self.acts = Acts(self.target, self.send, self.follow, rule, operators, _at_work)
         self.handled: set[int] = set()  # pending approvals this session answered
         plan = self.persona.attack_plan(world.env.shift, world.env.population.protected_ids)
         self.attacker = gevent.spawn(self.attack, plan) if plan and session == 0 else None
