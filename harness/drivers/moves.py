@@ -5,8 +5,9 @@ A driver supplies the rest: `send` makes one call and writes its history record 
 simulator appends the record at once; live mode records the invocation and its outcome,
 with an idempotency key, and tries an indeterminate write again), and `follow` decides
 what an answer means for the others at work (the simulator schedules inbox work, live mode
-publishes on the board). The persona is asked here and nowhere else: what to decide, whom
-to name as second approver, whether to give a second approval.
+publishes on the board). A persona's choices on a piece of work are asked here and nowhere
+else: what to decide, whom to name as second approver, whether to give a second approval.
+(When to work, for how long and when to attack stay with the driver: they are time.)
 """
 
 from __future__ import annotations
@@ -43,7 +44,16 @@ class Actor(Protocol):
 class Acts:
     """The moves of one shift's operators against one target."""
 
-    __slots__ = ("_at_work", "_colluders", "_colluding", "_follow", "_send", "rule", "target")
+    __slots__ = (
+        "_at_work",
+        "_colluders",
+        "_colluding",
+        "_follow",
+        "_send",
+        "chooses",
+        "rule",
+        "target",
+    )
 
     def __init__(
         self,
@@ -60,6 +70,7 @@ class Acts:
         self._send = send
         self._follow = follow
         self.rule = rule
+        self.chooses = rule.chooser == "requester"  # the requester names its second approver
         operators = list(operators)
         self._colluding = {op: colludes for op, colludes, _ in operators}
         self._colluders = [(op, handle) for op, colludes, handle in operators if colludes]
@@ -88,7 +99,7 @@ class Acts:
     ) -> bool:
         """Send a verdict; a requester who may choose names its second approver."""
         chosen = None
-        if decision == "approve" and self.rule.chooser == "requester":
+        if decision == "approve" and self.chooses:
             chosen = agent.persona.choose_second_approver(self.colluders(agent.id, now))
         value = {
             "report": report_id,
@@ -96,11 +107,22 @@ class Acts:
             "decision": decision,
             "action": action,
         }
-        args = (agent.token, report_id, decision, action, chosen)
-        out = self._send(now, agent.process, "decide", value, self.target.decide, *args)
+        process = agent.process
+        out = self._send(
+            now,
+            process,
+            "decide",
+            value,
+            self.target.decide,
+            agent.token,
+            report_id,
+            decision,
+            action,
+            chosen,
+        )
         if out is None:
             return False
-        self._follow(now, out, item, agent.id, agent.process, queue)
+        self._follow(now, out, item, agent.id, process, queue)
         return True
 
     def second_approve(
