@@ -104,6 +104,9 @@ class Simulation:
             self._probe(0.0, account)
         self._plan(shift, protected_ids)
         self._loop()
+        # the move layer holds this simulation's hooks: a reference cycle, which would keep
+        # every replication's state alive until the next cyclic collection (15% slower)
+        del self.acts
         for account in protected_ids:
             self._probe(shift, account)
         self.ops.append((shift, "harness", OK, "shift_end", {}))

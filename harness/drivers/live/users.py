@@ -1,8 +1,8 @@
 """The experiment's people as Locust users: each operator, with its own credentials, and the
 reporter (user reports and report floods).
 
-An operator makes its moves through the same move layer as the simulator (`drivers.moves`):
-approvals first, then the queue; it spends its per-item time (scaled to wall time) between claiming
+An operator makes its moves through the simulator's move layer (`drivers.moves`): approvals
+first, then the queue; it spends its per-item time (scaled to wall time) between claiming
 and deciding; it tells the board what its answers mean for others (a second approver
 chosen, an escalation, a requeue). A compromised operator's attacker acts with the same
 credentials at the persona's planned attack times. With `live.users_per_operator` K > 1,
