@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from targets.moderation import Outcome, TwoPersonRuleConfig
+from targets.moderation import Outcome
 
+from ..experiment import TwoPersonRuleSection
 from ..personas import Item, Persona
 from ..target import Target
 
@@ -60,7 +61,7 @@ class Acts:
         target: Target,
         send: Send,
         follow: Follow,
-        rule: TwoPersonRuleConfig,
+        rule: TwoPersonRuleSection,
         operators: Iterable[tuple[str, bool, Any]],
         at_work: Callable[[Any, float], bool],
     ) -> None:
