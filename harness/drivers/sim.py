@@ -38,6 +38,8 @@ from ..history import FAIL, OK, History, add_answer
 from ..personas import Item, Persona, operator_persona
 from ..target import Connect, TimedTarget
 from .arrivals import shift_reports
+from .moves import Acts
+from .nemesis import fault_value, schedule
 
 ARRIVAL, DONE, FAULT, ATTACK, EXIT, END = range(6)
 
@@ -45,10 +47,10 @@ ARRIVAL, DONE, FAULT, ATTACK, EXIT, END = range(6)
 class Agent:
     """An operator at work in one replication: persona, credentials, current work."""
 
-    __slots__ = ("collude", "id", "inbox", "persona", "present", "role", "token", "work")
+    __slots__ = ("collude", "id", "inbox", "persona", "present", "process", "role", "token", "work")
 
     def __init__(self, op_id: str, role: str, token: str, persona: Persona, collude: bool):
-        self.id = op_id
+        self.id = self.process = op_id
         self.role = role
         self.token = token
         self.persona = persona
@@ -78,7 +80,7 @@ class Simulation:
         }
         self.idle: deque[Agent] = deque(self.agents.values())
         self.items: dict[int, Item] = {}
-        self.pending: dict[int, tuple[Item, str]] = {}
+        self.pending: dict[int, tuple[Item, str, int | None]] = {}  # item, requester, report
         # the account's action waiting for approval or delay, and the approvals held back
         # because the target refused them while it waits (one pending action per account)
         self.waiting_on: dict[int, int] = {}
@@ -89,32 +91,46 @@ class Simulation:
         # requeued reports minus claims; escalations wait in the senior queue
         self.queued = {"ordinary": 0, "senior": 0}
         self.queue_of: dict[int, str] = {}  # report id -> the queue it was last claimed from
-        self.dependence = exp.safeguards.two_person_rule.dependence
-        self.requester_chooses = exp.safeguards.two_person_rule.chooser == "requester"
         self.protected = frozenset(env.population.protected_ids)
+        operators = ((a.id, a.collude, a) for a in self.agents.values())
+        rule = exp.safeguards.two_person_rule
+        self.acts = Acts(self.target, self._send, self._follow, rule, operators, _at_work)
 
     # --- the event loop ------------------------------------------------------------------
 
     def run(self) -> History:
-        env, pop = self.env, self.env.population
-        shift = env.shift
-        reports = self.reports
-        for account in pop.protected_ids:
+        shift, protected_ids = self.env.shift, self.env.population.protected_ids
+        for account in protected_ids:
             self._probe(0.0, account)
-        at, item, reporter = next(reports)
+        self._plan(shift, protected_ids)
+        self._loop()
+        # the move layer holds this simulation's hooks: a reference cycle, which would keep
+        # every replication's state alive until the next cyclic collection (15% slower)
+        del self.acts
+        for account in protected_ids:
+            self._probe(shift, account)
+        self.ops.append((shift, "harness", OK, "shift_end", {}))
+        return History(self.ops)
+
+    def _plan(self, shift: float, protected_ids: tuple[int, ...]) -> None:
+        """Put the shift's known events on the clock: the first report, the fault
+        schedule, the attacks, the operators' exits and the end of the shift."""
+        at, item, reporter = next(self.reports)
         self._push(at, ARRIVAL, (item, reporter))
-        for index, fault in enumerate(env.experiment.faults):
-            self._push(fault.at, FAULT, (index, fault, True))
-            self._push(min(shift, fault.at + fault.duration), FAULT, (index, fault, False))
+        experiment = self.env.experiment
+        for at, index, active in schedule(experiment):
+            self._push(at, FAULT, (index, experiment.faults[index], active))
         for agent in self.agents.values():
-            for at, account in agent.persona.attack_plan(shift, pop.protected_ids):
+            for at, account in agent.persona.attack_plan(shift, protected_ids):
                 self._push(at, ATTACK, (agent, account))
             exit_at = agent.persona.exit_at
             if exit_at is not None and exit_at < shift:
                 self._push(exit_at, EXIT, agent)
         self._push(shift, END, None)
 
-        advance, events = self.target.advance, self.events
+    def _loop(self) -> None:
+        """Run the events in time order, each after the target's timers due before it."""
+        advance, events, reports = self.target.advance, self.events, self.reports
         while events:
             t, _, kind, data = heapq.heappop(events)
             for outcome in advance(t):
@@ -128,17 +144,17 @@ class Simulation:
             elif kind == FAULT:
                 self._fault(t, *data)
             elif kind == ATTACK:
-                self._attack(t, *data)
+                agent, account = data
+                self.acts.attack(agent, account, account in self.protected, t)
             elif kind == EXIT:
-                data.present = False
-                if data in self.idle:
-                    self.idle.remove(data)
+                self._leave(data)
             else:  # END
-                break
-        for account in pop.protected_ids:
-            self._probe(shift, account)
-        self.ops.append((shift, "harness", OK, "shift_end", {}))
-        return History(self.ops)
+                return
+
+    def _leave(self, agent: Agent) -> None:
+        agent.present = False
+        if agent in self.idle:
+            self.idle.remove(agent)
 
     def _push(self, t: float, kind: int, data: Any) -> None:
         heapq.heappush(self.events, (t, next(self.seq), kind, data))
@@ -195,73 +211,35 @@ class Simulation:
         kind, ref = agent.work
         agent.work = None
         if kind == "report":
-            self._decide(t, agent, ref)
+            self.acts.decide(agent, ref, self.items[ref], t, self.queue_of[ref])
         else:
-            self._second_approve(t, agent, ref)
+            item, requester, report_id = self.pending[ref]
+            self.acts.second_approve(agent, ref, report_id, item, requester, t)
         if agent.present:
             self._start(t, agent)
 
-    def _decide(self, t: float, agent: Agent, report_id: int) -> None:
-        decision, action = agent.persona.decide(self.items[report_id], t)
-        self._submit(t, agent, report_id, decision, action)
+    def _send(self, t: float, process: str, f: str, value: dict, method, *args) -> Outcome | None:
+        """One call, recorded at once (answers take no simulated time). An approval refused
+        because the account already has an action pending is held, and sent again when
+        that action ends (`_ended`)."""
+        try:
+            out = method(*args)
+        except ModerationError as exc:
+            self._failed(t, process, f, value, exc)
+            account = value["account"]
+            if f == "decide" and isinstance(exc, Conflict) and account in self.waiting_on:
+                held = self.held.setdefault(account, [])
+                held.append(
+                    (self.agents[process], value["report"], value["decision"], value["action"])
+                )
+            return None
+        add_answer(value, out)
+        self.ops.append((t, process, OK, f, value))
+        return out
 
-    def _submit(
-        self, t: float, agent: Agent, report_id: int, decision: str, action: str | None
+    def _follow(
+        self, t: float, out: Outcome, item: Item, requester: str, process: str, queue: str
     ) -> None:
-        """Send a decision. An approval refused because the account already has an action
-        pending is held, and sent again when that action ends (`_ended`)."""
-        item = self.items[report_id]
-        chosen = None
-        if decision == "approve" and self.requester_chooses:
-            chosen = agent.persona.choose_second_approver(self._colluders(agent.id))
-        request = {
-            "report": report_id,
-            "account": item.account_id,
-            "decision": decision,
-            "action": action,
-        }
-        try:
-            out = self.target.decide(agent.token, report_id, decision, action, chosen)
-        except ModerationError as exc:
-            self._failed(t, agent.id, "decide", request, exc)
-            if isinstance(exc, Conflict) and item.account_id in self.waiting_on:
-                held = self.held.setdefault(item.account_id, [])
-                held.append((agent, report_id, decision, action))
-            return
-        add_answer(request, out)
-        self.ops.append((t, agent.id, OK, "decide", request))
-        self._follow(t, out, item, agent.id)
-
-    def _second_approve(self, t: float, agent: Agent, pending_id: int) -> None:
-        item, requester = self.pending[pending_id]
-        requester_colludes = self.agents[requester].collude
-        approve = agent.persona.second_approve(item, t, self.dependence, requester_colludes)
-        request = {"pending": pending_id, "account": item.account_id, "approve": approve}
-        try:
-            out = self.target.second_approve(agent.token, pending_id, approve)
-        except ModerationError as exc:
-            self._failed(t, agent.id, "second_approve", request, exc)
-            return
-        add_answer(request, out)
-        self.ops.append((t, agent.id, OK, "second_approve", request))
-        self._follow(t, out, item, requester)
-
-    def _attack(self, t: float, agent: Agent, account_id: int) -> None:
-        """An attacker with `agent`'s credentials uses the direct admin action."""
-        process = f"attacker:{agent.id}"
-        action = agent.persona.entry.attack_action
-        item = Item(account_id, account_id in self.protected, False)
-        request = {"account": account_id, "protected": item.protected, "action": action}
-        try:
-            out = self.target.direct_action(agent.token, account_id, action)
-        except ModerationError as exc:
-            self._failed(t, process, "direct_action", request, exc)
-            return
-        add_answer(request, out)
-        self.ops.append((t, process, OK, "direct_action", request))
-        self._follow(t, out, item, agent.id)
-
-    def _follow(self, t: float, out: Outcome, item: Item, requester: str) -> None:
         """React to an answer the way people would: notify the second approver, alert the
         senior queue, look at an account that went down."""
         status = out.status
@@ -272,7 +250,7 @@ class Simulation:
                 self._probe(t, out.account_id)
         elif status == PENDING_APPROVAL:
             self.waiting_on[out.account_id] = out.pending_id
-            self.pending[out.pending_id] = (item, requester)
+            self.pending[out.pending_id] = (item, requester, out.report_id)
             approver = self.agents[out.approver]
             approver.inbox.append(out.pending_id)
             if approver in self.idle:
@@ -288,7 +266,7 @@ class Simulation:
             self._wake(t, senior=queue == "senior")
         elif status == DELAYED:
             self.waiting_on[out.account_id] = out.pending_id
-            self.pending[out.pending_id] = (item, requester)
+            self.pending[out.pending_id] = (item, requester, out.report_id)
 
     def _ended(self, t: float, out: Outcome) -> None:
         """A pending action ended: the approvals held for its account are sent again, by
@@ -298,10 +276,8 @@ class Simulation:
         del self.waiting_on[out.account_id]
         for agent, report_id, decision, action in self.held.pop(out.account_id, ()):
             if agent.present:
-                self._submit(t, agent, report_id, decision, action)
-
-    def _colluders(self, requester: str) -> list[str]:
-        return [a.id for a in self.agents.values() if a.collude and a.present and a.id != requester]
+                item, queue = self.items[report_id], self.queue_of[report_id]
+                self.acts.submit(agent, report_id, item, decision, action, t, queue)
 
     # --- faults, timers, probes ----------------------------------------------------------
 
@@ -311,9 +287,7 @@ class Simulation:
         only in live mode: both are recorded here with no effect on the target."""
         if fault.kind in TARGET_FAULTS:
             self.target.set_fault(fault.kind, active)
-        self.ops.append(
-            (t, "nemesis", OK, "fault", {"index": index, "kind": fault.kind, "active": active})
-        )
+        self.ops.append((t, "nemesis", OK, "fault", fault_value(index, fault, active)))
 
     def _observe_timer(self, out: Outcome) -> None:
         self.ops.append(
@@ -341,6 +315,10 @@ class Simulation:
     def _failed(self, t: float, process: str, f: str, request: dict, exc: ModerationError) -> None:
         request.update(error=exc.code, message=str(exc))
         self.ops.append((t, process, FAIL, f, request))
+
+
+def _at_work(agent: Agent, now: float) -> bool:
+    return agent.present
 
 
 def local_target(env: Environment) -> Connect:

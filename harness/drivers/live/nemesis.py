@@ -1,6 +1,5 @@
-"""Faults on schedule (the Jepsen nemesis): each of the experiment's `[[faults]]` switched on
-at its time and off at its end, in simulated time, through the target's admin API, and
-recorded in the history as `fault` operations so the checker knows each fault's window.
+"""Faults on schedule (the shared `drivers.nemesis` schedule) in live mode: each switched in
+simulated time through the served target's admin API.
 
 - Safeguard dependency outages and a stale HR feed: the target's own faults.
 - `latency` and `server_errors`: the served target's chaos on its HTTP layer; `delay` is
@@ -20,19 +19,10 @@ from targets.moderation import TARGET_FAULTS
 
 from ...client import HttpTarget
 from ...experiment import Experiment, LatencyFault, ServerErrorsFault
+from ..nemesis import fault_value, schedule
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown
 from .server import ServerProcess
-
-
-def schedule(experiment: Experiment) -> list[tuple[float, int, bool]]:
-    """(shift second, fault index, switch on) in time order."""
-    shift = experiment.experiment.shift
-    events = []
-    for index, fault in enumerate(experiment.faults):
-        events.append((fault.at, index, True))
-        events.append((min(shift, fault.at + fault.duration), index, False))
-    return sorted(events, key=lambda e: (e[0], not e[2]))
 
 
 class Nemesis:
@@ -60,7 +50,7 @@ class Nemesis:
 
     def switch(self, index: int, active: bool) -> None:
         fault = self.faults[index]
-        value = {"index": index, "kind": fault.kind, "active": active}
+        value = fault_value(index, fault, active)
         if fault.kind == "restart":
             self.recorder.record("nemesis", "invoke", "fault", dict(value))
             if active:

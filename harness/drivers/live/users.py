@@ -1,7 +1,7 @@
 """The experiment's people as Locust users: each operator, with its own credentials, and the
 reporter (user reports and report floods).
 
-An operator works as in the simulator and decides with the same persona code: approvals
+An operator makes its moves through the simulator's move layer (`drivers.moves`): approvals
 first, then the queue; it spends its per-item time (scaled to wall time) between claiming
 and deciding; it tells the board what its answers mean for others (a second approver
 chosen, an escalation, a requeue). A compromised operator's attacker acts with the same
@@ -31,6 +31,7 @@ from ...history import add_answer
 from ...personas import Item, Persona, operator_persona
 from ...roster import OperatorSpec
 from ..arrivals import shift_reports
+from ..moves import Acts
 from .board import Board
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown, probe
@@ -116,10 +117,8 @@ class Operator(ShiftUser):
         self.token = world.tokens[spec.id]
         rule = world.env.experiment.safeguards.two_person_rule
         self.approvals = rule.enabled
-        self.requester_chooses = rule.chooser == "requester"
-        self.dependence = rule.dependence
-        self.colluders = [s.record for s in world.env.roster if s.collude and s.id != spec.id]
-        self.colluding = {s.id: s.collude for s in world.env.roster}
+        operators = ((s.id, s.collude, s.record) for s in world.env.roster)
+        self.acts = Acts(self.target, self.send, self.follow, rule, operators, _at_work)
         self.handled: set[int] = set()  # pending approvals this session answered
         plan = self.persona.attack_plan(world.env.shift, world.env.population.protected_ids)
         self.attacker = gevent.spawn(self.attack, plan) if plan and session == 0 else None
@@ -176,31 +175,8 @@ class Operator(ShiftUser):
         now = self.clock.now()
         if now >= self.shift.end or item is None:
             return None  # the shift ended first, or the report was not filed by this run
-        decision, action = self.persona.decide(item, now)
-        chosen = None
-        if decision == "approve" and self.requester_chooses:
-            chosen = self.persona.choose_second_approver(self.present_colluders(now))
-        key = self.recorder.key()
-        value = {
-            "report": view.id,
-            "account": item.account_id,
-            "decision": decision,
-            "action": action,
-            "key": key,
-        }
-        out = self.act(
-            "decide",
-            value,
-            lambda: self.target.decide(
-                self.token, view.id, decision, action, chosen, idempotency_key=key
-            ),
-        )
-        if out is not None:
-            self.follow(out, item, self.process, view.queue)
+        self.acts.decide(self, view.id, item, now, view.queue)
         return now
-
-    def present_colluders(self, now: float) -> list[str]:
-        return [record.id for record in self.colluders if not record.departed(now)]
 
     # --- second approvals ---------------------------------------------------------------
 
@@ -231,25 +207,7 @@ class Operator(ShiftUser):
         now = self.clock.now()
         if now >= self.shift.end:
             return
-        approve = self.persona.second_approve(
-            item, now, self.dependence, self.colluding.get(view.requested_by, False)
-        )
-        key = self.recorder.key()
-        value = {
-            "pending": view.id,
-            "report": view.report_id,
-            "account": view.account_id,
-            "protected": item.protected,
-            "approve": approve,
-            "key": key,
-        }
-        out = self.act(
-            "second_approve",
-            value,
-            lambda: self.target.second_approve(self.token, view.id, approve, idempotency_key=key),
-        )
-        if out is not None:
-            self.follow(out, item, self.process, "senior")
+        self.acts.second_approve(self, view.id, view.report_id, item, view.requested_by, now)
 
     def item_for(self, report_id: int | None, account_id: int) -> Item:
         """What a pending action is about: its report's ground truth, or (a direct action,
@@ -261,35 +219,33 @@ class Operator(ShiftUser):
 
     def attack(self, plan: list[tuple[float, int]]) -> None:
         """An attacker holding this operator's credentials uses the direct admin action."""
-        process = f"attacker:{self.spec.id}"
-        action = self.persona.entry.attack_action
         for at, account_id in plan:
             self.clock.sleep_until(at)
-            if self.clock.now() >= self.shift.end:
+            now = self.clock.now()
+            if now >= self.shift.end:
                 return
-            item = Item(account_id, account_id in self.protected, False)
-            key = self.recorder.key()
-            value = {"account": account_id, "protected": item.protected, "action": action}
-            out = self.act(
-                "direct_action",
-                {**value, "key": key},
-                lambda a=account_id, k=key: self.target.direct_action(
-                    self.token, a, action, idempotency_key=k
-                ),
-                process,
-            )
-            if out is not None:
-                self.follow(out, item, process, "ordinary")
+            self.acts.attack(self, account_id, account_id in self.protected, now)
 
-    # --- answers ------------------------------------------------------------------------
+    # --- calls and answers --------------------------------------------------------------
 
-    def act(self, f: str, value: dict, call, process: str | None = None) -> Outcome | None:
+    @property
+    def id(self) -> str:
+        """The operator's id (its sessions' records carry `process`)."""
+        return self.spec.id
+
+    def send(self, now: float, process: str, f: str, value: dict, method, *args) -> Outcome | None:
+        """One write with a fresh idempotency key, recorded when invoked and when it ends."""
+        key = value["key"] = self.recorder.key()
         try:
-            return self.recorder.attempt(process or self.process, f, value, call, add_answer)
+            return self.recorder.attempt(
+                process, f, value, lambda: method(*args, idempotency_key=key), add_answer
+            )
         except (Refused, Unknown):
             return None
 
-    def follow(self, out: Outcome, item: Item, process: str, queue: str) -> None:
+    def follow(
+        self, now: float, out: Outcome, item: Item, requester: str, process: str, queue: str
+    ) -> None:
         """React to an answer the way people would: look at a protected account that went
         down, tell the chosen second approver, alert the senior queue."""
         board = self.world.board
@@ -342,6 +298,10 @@ class Reporter(ShiftUser):
                 continue
             self.world.board.publish(["filed", report_id, list(item)])
         self.idle_until_stopped()
+
+
+def _at_work(record, now: float) -> bool:
+    return not record.departed(now)
 
 
 def user_classes(world: World) -> list[type[ShiftUser]]:

@@ -1,0 +1,131 @@
+"""The move layer shared by the simulator and live mode: what it asks the persona, what it
+sends, what it records and whom it tells."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from types import SimpleNamespace
+
+from conftest import small
+
+from harness.drivers.moves import Acts
+from harness.drivers.sim import Simulation
+from harness.environment import Environment
+from harness.experiment import TwoPersonRuleSection
+from harness.personas import Item
+from targets.moderation import APPLIED, Outcome
+
+
+class Persona:
+    """Approves everything, names the first colluder offered, gives every second approval."""
+
+    entry = SimpleNamespace(attack_action="deactivate")
+
+    def __init__(self) -> None:
+        self.offered: list[list[str]] = []
+
+    def decide(self, item: Item, now: float) -> tuple[str, str | None]:
+        return "approve", "suspend"
+
+    def choose_second_approver(self, colluders: list[str]) -> str | None:
+        self.offered.append(colluders)
+        return colluders[0] if colluders else None
+
+    def second_approve(self, item: Item, now: float, dependence: str, colludes: bool) -> bool:
+        return colludes
+
+
+def outcome(account: int) -> Outcome:
+    return Outcome(status=APPLIED, account_id=account, action="suspend")
+
+
+def moves(refuse: bool = False) -> tuple[Acts, list, list]:
+    """A move layer whose `send` refuses every call or answers `applied`, and the records
+    and follow-ups it produced."""
+    sent: list = []
+    followed: list = []
+
+    def send(now, process, f, value, method, *args):
+        sent.append((process, f, value, method.__name__, args))
+        return None if refuse else outcome(value["account"])
+
+    def follow(now, out, item, requester, process, queue):
+        followed.append((out.status, item, requester, process, queue))
+
+    target = SimpleNamespace(
+        decide=lambda *a: None, second_approve=lambda *a: None, direct_action=lambda *a: None
+    )
+    target.decide.__name__, target.second_approve.__name__ = "decide", "second_approve"
+    target.direct_action.__name__ = "direct_action"
+    rule = TwoPersonRuleSection(enabled=True, chooser="requester")
+    operators = [("r1", True, 0.0), ("r2", True, 100.0), ("r3", False, 0.0), ("r4", True, 0.0)]
+    # an operator's handle here is when it leaves; it is at work before that
+    acts = Acts(target, send, follow, rule, operators, lambda left, now: not left or now < left)
+    return acts, sent, followed
+
+
+def operator(op_id: str) -> SimpleNamespace:
+    return SimpleNamespace(id=op_id, process=f"{op_id}#2", token=f"t-{op_id}", persona=Persona())
+
+
+def test_a_requester_may_name_only_colluders_still_at_work_and_never_itself():
+    acts, sent, followed = moves()
+    r1 = operator("r1")
+    assert acts.decide(r1, 7, Item(3, True, False), 200.0, "ordinary")
+    assert r1.persona.offered == [["r4"]]  # r2 has left, r3 does not collude
+    process, f, value, method, args = sent[0]
+    assert (process, f, method) == ("r1#2", "decide", "decide")
+    assert value == {"report": 7, "account": 3, "decision": "approve", "action": "suspend"}
+    assert args == ("t-r1", 7, "approve", "suspend", "r4")
+    assert followed == [(APPLIED, Item(3, True, False), "r1", "r1#2", "ordinary")]
+
+
+def test_a_refused_move_is_not_followed():
+    acts, sent, followed = moves(refuse=True)
+    assert not acts.decide(operator("r3"), 7, Item(3, True, False), 0.0, "ordinary")
+    acts.attack(operator("r3"), 5, True, 0.0)
+    assert [f for _, f, *_ in sent] == ["decide", "direct_action"]
+    assert followed == []
+
+
+def test_a_second_approval_depends_on_whether_the_requester_colludes():
+    acts, sent, followed = moves()
+    item = Item(3, True, False)
+    acts.second_approve(operator("r4"), 11, 7, item, "r1", 0.0)
+    acts.second_approve(operator("r4"), 12, None, item, "r3", 0.0)
+    assert [value["approve"] for _, _, value, _, _ in sent] == [True, False]
+    assert sent[0][2] == {
+        "pending": 11,
+        "report": 7,
+        "account": 3,
+        "protected": True,
+        "approve": True,
+    }
+    assert [requester for _, _, requester, _, _ in followed] == ["r1", "r3"]
+
+
+def test_an_attack_is_recorded_under_the_attacker_and_follows_for_the_operator():
+    acts, sent, followed = moves()
+    acts.attack(operator("r1"), 5, True, 30.0)
+    assert sent[0][:3] == (
+        "attacker:r1",
+        "direct_action",
+        {"account": 5, "protected": True, "action": "deactivate"},
+    )
+    assert followed == [(APPLIED, Item(5, True, False), "r1", "attacker:r1", "ordinary")]
+
+
+def test_a_finished_replication_is_freed_at_once():
+    """Nothing of a replication may wait for the cyclic garbage collector: a simulator
+    kept alive until then makes every replication after it slower."""
+    env = Environment.build(small(experiment__replications=1))
+    gc.disable()
+    try:
+        sim = Simulation(env, 0)
+        alive = weakref.ref(sim)
+        sim.run()
+        del sim
+        assert alive() is None
+    finally:
+        gc.enable()
