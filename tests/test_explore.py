@@ -66,7 +66,7 @@ HOLES = {
         {"two_person_rule": {"enabled": True, "chooser": "requester", "fail": "closed"}},
         1,
         2,
-        ["named by the requester", "(colluding with r1)"],
+        ["named by the requester", "(colluding with r"],  # either colluder may go first
         {"safeguards.two_person_rule.chooser": "system"},
     ),
     # fail-open during an approval-service outage: one mistake goes straight through

@@ -71,42 +71,14 @@ class Narrator:
         who = self._who(step.actor, attacker)
         decisive = next((c for c in step.calls if c.method in DECISIVE), None)
         refused = next((c for c in step.calls if c.error is not None), None)
-        if isinstance(move, Approve) and move.again:
-            action = NOUN[self.conduct.action(move.actor, move.attacker)]
-            what = f"{who} decides its report again, approving the {action} once more"
-            if move.second is not None:
-                what += f", naming {move.second} as second approver"
-        elif isinstance(move, Approve):
-            claim = next((c for c in step.calls if c.method == "claim"), None)
-            view = claim.answer if claim is not None else None
-            action = NOUN[self.conduct.action(move.actor, move.attacker)]
-            if view is None and refused is None:
-                what = f"{who} takes the next report in the queue, but there is none"
-            else:
-                account = view.handle if view else self.space.handle(move.account)
-                source = "" if move.account is not None else "the next report in the queue: "
-                escalated = " (escalated)" if view is not None and view.queue == "senior" else ""
-                what = f"{who} approves {source}{action} of @{account}{escalated}"
-                if move.second is not None:
-                    what += f", naming {move.second} as second approver"
+        if isinstance(move, Approve):
+            what = self._approval(step, move, who, refused)
         elif isinstance(move, SecondApprove):
-            read = next((c for c in step.calls if c.method == "pending_approvals"), None)
-            if move.own:
-                what = f"{who} tries to give the second approval to its own request"
-            elif read is not None and read.answer:
-                w = read.answer[0]
-                what = (
-                    f"{who} gives the second approval to {w.requested_by}'s "
-                    f"{NOUN.get(w.action, w.action)} of @{w.handle}"
-                )
-            else:
-                what = f"{who} opens its second approvals"
+            what = self._second_approval(step, move, who)
         else:
             action = self.conduct.action(move.actor, True)
             what = f"{who} orders the {NOUN[action]} of @{self.space.handle(move.account)}"
-            what += " directly in the admin tool"
-            if move.second is not None:
-                what += f", naming {move.second} as second approver"
+            what += " directly in the admin tool" + _naming(move.second)
         intent = step.intent
         if intent is not None and not attacker:
             what += f" ({intent.why})"
@@ -115,6 +87,34 @@ class Narrator:
         if decisive is None:
             return what
         return f"{what}; {self._answer(step, decisive)}"
+
+    def _approval(self, step: Step, move: Approve, who: str, refused: Call | None) -> str:
+        """What an operator's approval of a report was."""
+        action = NOUN[self.conduct.action(move.actor, move.attacker)]
+        if move.again:
+            return f"{who} decides its report again, approving the {action} once more" + _naming(
+                move.second
+            )
+        claim = next((c for c in step.calls if c.method == "claim"), None)
+        view = claim.answer if claim is not None else None
+        if view is None and refused is None:
+            return f"{who} takes the next report in the queue, but there is none"
+        account = view.handle if view else self.space.handle(move.account)
+        source = "" if move.account is not None else "the next report in the queue: "
+        escalated = " (escalated)" if view is not None and view.queue == "senior" else ""
+        return f"{who} approves {source}{action} of @{account}{escalated}" + _naming(move.second)
+
+    def _second_approval(self, step: Step, move: SecondApprove, who: str) -> str:
+        read = next((c for c in step.calls if c.method == "pending_approvals"), None)
+        if move.own:
+            return f"{who} tries to give the second approval to its own request"
+        if read is not None and read.answer:
+            w = read.answer[0]
+            return (
+                f"{who} gives the second approval to {w.requested_by}'s "
+                f"{NOUN.get(w.action, w.action)} of @{w.handle}"
+            )
+        return f"{who} opens its second approvals"
 
     def _answer(self, step: Step, call: Call) -> str:
         out: Outcome = call.answer
@@ -186,3 +186,8 @@ def _name(safeguard: str | None) -> str:
 def headline(finding: Finding | TraceFinding) -> str:
     """The finding in one line: what broke, and where."""
     return f"{KINDS[finding.kind]}: {finding.detail} (step {finding.step})"
+
+
+def _naming(second: str | None) -> str:
+    """How a move names the second approver the requester chose, if it does."""
+    return "" if second is None else f", naming {second} as second approver"
