@@ -286,7 +286,7 @@ def create_app(served: ServedTarget) -> FastAPI:
             body.second_approver,
             idempotency_key=key,
         )
-        metrics.decided(body.decision, outcome)
+        metrics.decided(body.decision, body.action, outcome)
         return outcome._asdict()
 
     @app.get(

@@ -52,13 +52,15 @@ class Metrics:
         )
         self.registry.register(CoreGauges(served))
 
-    def decided(self, decision: str, outcome: Outcome) -> None:
+    def decided(self, decision: str, action: str | None, outcome: Outcome) -> None:
         self.decisions.labels(decision, outcome.status).inc()
         if decision == "approve":
-            self.acted(outcome)
+            self.acted(outcome, action)
 
-    def acted(self, outcome: Outcome) -> None:
-        action = outcome.action or "none"
+    def acted(self, outcome: Outcome, requested: str | None = None) -> None:
+        """Count an answer about an action; `requested` names it when the answer does not
+        (an approval the protected list escalated)."""
+        action = outcome.action or requested or "none"
         self.actions.labels(action, outcome.status, outcome.safeguard or "none").inc()
 
     def exposition(self) -> bytes:
