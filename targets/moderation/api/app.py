@@ -67,7 +67,8 @@ ERRORS = {
         403: "the caller may not do this (departed, not its claim, own second approver)",
         404: "no such report, account, pending action or operator",
         409: "already decided, claimed or answered; an action already pending on the "
-        "account; or an idempotency key reused",
+        "account; a report already in the senior queue escalated; the clock moved back; "
+        "or an idempotency key reused",
         413: "body too large",
         422: "invalid request: the message names the field",
         503: "the store failed (until a restart), or the server_errors fault is on",
