@@ -488,7 +488,7 @@ def _refusal(first: dict[str, Any], body: Any) -> tuple[str, str]:
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = ctx.get("expected_tags", "").replace("'", "")
         where.append(ctx.get("discriminator", "").strip("'"))
-        return ".".join(where), f"required, one of {tags}" if tags else "required"
+        return ".".join(where), f"must be one of {tags}" if tags else "required"
     variants = [body.get(tag) for tag in UNION_TAGS] if isinstance(body, dict) else []
     if len(where) > 2 and where[1] in variants:
         del where[1]
