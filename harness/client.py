@@ -135,7 +135,7 @@ class HttpTarget:
         *,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        body = {"decision": decision, "action": action, "second_approver": second_approver}
+        body = _given(decision=decision, action=action, second_approver=second_approver)
         return self._act("/reports/{id}/decision", report_id, token, idempotency_key, body)
 
     def second_approve(
@@ -153,7 +153,7 @@ class HttpTarget:
         *,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        body = {"action": action, "second_approver": second_approver}
+        body = _given(action=action, second_approver=second_approver)
         return self._act("/accounts/{id}/action", account_id, token, idempotency_key, body)
 
     def cancel(self, token: str, pending_id: int, *, idempotency_key: str | None = None) -> Outcome:
@@ -268,3 +268,9 @@ def refusal(status: int, data: Any) -> ModerationError:
     exc = ModerationError(f"{status} {code}: {message}")
     exc.status, exc.code = status, code or "bad_request"
     return exc
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """A request body of the fields that have a value: the API takes no null for a field a
+    request does not use (a dismissal's action, a second approver the system chooses)."""
+    return {name: value for name, value in fields.items() if value is not None}

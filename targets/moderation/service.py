@@ -251,6 +251,14 @@ class ModerationService:
     def queue_lengths(self) -> dict[str, int]:
         return {name: len(q) for name, q in self._queues.items()}
 
+    def waiting_actions(self) -> dict[str, int]:
+        """How many destructive actions wait, by what for: `awaiting_approval` (a second
+        approver) or `scheduled` (a delay). At most one per account, so this stays cheap."""
+        waiting = {"awaiting_approval": 0, "scheduled": 0}
+        for pending_id in self._open.values():
+            waiting[self._pending[pending_id].state] += 1
+        return waiting
+
     @property
     def faults(self) -> frozenset[str]:
         return frozenset(self.safeguards.faults)
@@ -325,7 +333,7 @@ class ModerationService:
         elif action is not None:
             raise InvalidRequest(f"{decision} takes no action")
         if decision == "escalate" and report.queue == "senior":
-            raise InvalidRequest(f"report {report_id} is already in the senior queue")
+            raise Conflict(f"report {report_id} is already in the senior queue")
         self._check_chosen_approver(op, second_approver)
         if decision == "approve":
             self._check_none_pending(report.account_id)

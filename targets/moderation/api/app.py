@@ -14,17 +14,20 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BeforeValidator
 from starlette.exceptions import HTTPException
 
 from ..errors import InvalidRequest, ModerationError, Unauthorized, Unavailable
 from ..service import ModerationService as Core
+from .metrics import CountRequests, Metrics
 from .middleware import BodyLimit, ChaosFaults
 from .responses import error
 from .schemas import (
+    UNION_TAGS,
     AccountOut,
-    ActionRequest,
     Advanced,
     ApprovalRequest,
     AuditPage,
@@ -32,7 +35,6 @@ from .schemas import (
     ClockMove,
     ClockOut,
     CoreFault,
-    DecisionRequest,
     ErrorOut,
     FaultRequest,
     FaultsOut,
@@ -45,6 +47,7 @@ from .schemas import (
     ReportFiled,
     ResetOut,
     ResetRequest,
+    operator_bodies,
 )
 from .served import ServedTarget
 
@@ -64,7 +67,8 @@ ERRORS = {
         403: "the caller may not do this (departed, not its claim, own second approver)",
         404: "no such report, account, pending action or operator",
         409: "already decided, claimed or answered; an action already pending on the "
-        "account; or an idempotency key reused",
+        "account; a report already in the senior queue escalated; the clock moved back; "
+        "or an idempotency key reused",
         413: "body too large",
         422: "invalid request: the message names the field",
         503: "the store failed (until a restart), or the server_errors fault is on",
@@ -75,6 +79,28 @@ ERRORS = {
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The error answers an operation can give, for its OpenAPI description."""
     return {code: ERRORS[code] for code in sorted(codes)}
+
+
+def links(status: int, **targets: tuple[str, str, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI links from an operation's answer to the calls it enables, each as (operation
+    id, path parameter, where its value is): a reader, or a stateful fuzzer, can follow a
+    claim to its decision and a pending action to its approval."""
+    return {
+        status: {
+            "links": {
+                name: {"operationId": operation, "parameters": {parameter: value}}
+                for name, (operation, parameter, value) in targets.items()
+            }
+        }
+    }
+
+
+OUTCOME_LINKS = links(
+    200,
+    ApprovePending=("second_approve", "pending_id", "$response.body#/pending_id"),
+    CancelPending=("cancel", "pending_id", "$response.body#/pending_id"),
+    ReadAccount=("account", "account_id", "$response.body#/account_id"),
+)
 
 
 KEYED = (409, 422, 503)  # a write with an Idempotency-Key header
@@ -161,6 +187,9 @@ def create_app(served: ServedTarget) -> FastAPI:
     )
     _handle_errors(app)
     _document_credentials(app)
+    bodies = operator_bodies(served.spec.safeguards.two_person_rule.chooser == "requester")
+    DecisionBody, ActionBody = bodies.decision, bodies.action
+    metrics = Metrics(served)
 
     async def admin(request: Request) -> None:
         token = bearer_token(request, "the admin token")
@@ -189,12 +218,24 @@ def create_app(served: ServedTarget) -> FastAPI:
         """The service's clock, in seconds since the start of the shift."""
         return _clock(served)
 
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def prometheus() -> Response:
+        """Prometheus metrics in the text exposition format: requests, decisions, actions by
+        the safeguards' verdict, actions waiting, protected accounts down, queue lengths."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
     @app.post(
         "/reports",
         status_code=201,
         tags=["reports"],
         openapi_extra=IDEMPOTENT,
-        responses=errors(404, *KEYED, *WITH_BODY),
+        responses=errors(404, *KEYED, *WITH_BODY)
+        | links(201, ReadAccount=("account", "account_id", "$request.body#/account_id")),
     )
     async def file_report(body: NewReport, request: Request) -> ReportFiled:
         """A platform user reports an account; the report joins the review queue. The
@@ -218,7 +259,8 @@ def create_app(served: ServedTarget) -> FastAPI:
         "/queue/claim",
         tags=["reports"],
         openapi_extra=OPERATOR_WRITE,
-        responses=errors(*OPERATOR_ERRORS),
+        responses=errors(*OPERATOR_ERRORS)
+        | links(200, Decide=("decide", "report_id", "$response.body#/report/id")),
     )
     async def claim(request: Request) -> Claimed:
         """The next queue item for the calling operator (seniors take escalations first)."""
@@ -230,13 +272,13 @@ def create_app(served: ServedTarget) -> FastAPI:
         "/reports/{report_id}/decision",
         tags=["reports"],
         openapi_extra=OPERATOR_WRITE,
-        responses=errors(404, *OPERATOR_ERRORS, *WITH_BODY),
+        responses=errors(404, *OPERATOR_ERRORS, *WITH_BODY) | OUTCOME_LINKS,
     )
-    async def decide(report_id: Id, body: DecisionRequest, request: Request) -> OutcomeOut:
+    async def decide(report_id: Id, body: DecisionBody, request: Request) -> OutcomeOut:
         """Decide a report the caller has claimed; the safeguards may stop, escalate,
         delay or send the action for a second approval."""
         token, key = operator_write(request)
-        return served.call(
+        outcome = served.call(
             Core.decide,
             token,
             report_id,
@@ -244,10 +286,15 @@ def create_app(served: ServedTarget) -> FastAPI:
             body.action,
             body.second_approver,
             idempotency_key=key,
-        )._asdict()
+        )
+        metrics.decided(body.decision, body.action, outcome)
+        return outcome._asdict()
 
     @app.get(
-        "/pending", tags=["approvals"], openapi_extra=OPERATOR, responses=errors(401, 403, 503)
+        "/pending",
+        tags=["approvals"],
+        openapi_extra=OPERATOR,
+        responses=errors(401, 403, 503),
     )
     async def pending(request: Request) -> list[PendingOut]:
         """Pending actions waiting for the caller's second approval."""
@@ -263,9 +310,11 @@ def create_app(served: ServedTarget) -> FastAPI:
     async def second_approve(pending_id: Id, body: ApprovalRequest, request: Request) -> OutcomeOut:
         """The assigned second approver approves or rejects a pending action."""
         token, key = operator_write(request)
-        return served.call(
+        outcome = served.call(
             Core.second_approve, token, pending_id, body.approve, idempotency_key=key
-        )._asdict()
+        )
+        metrics.acted(outcome)
+        return outcome._asdict()
 
     @app.post(
         "/pending/{pending_id}/cancel",
@@ -276,26 +325,30 @@ def create_app(served: ServedTarget) -> FastAPI:
     async def cancel(pending_id: Id, request: Request) -> OutcomeOut:
         """A senior stops a pending or delayed action before it takes effect."""
         token, key = operator_write(request)
-        return served.call(Core.cancel, token, pending_id, idempotency_key=key)._asdict()
+        outcome = served.call(Core.cancel, token, pending_id, idempotency_key=key)
+        metrics.acted(outcome)
+        return outcome._asdict()
 
     @app.post(
         "/accounts/{account_id}/action",
         tags=["accounts"],
         openapi_extra=OPERATOR_WRITE,
-        responses=errors(404, *OPERATOR_ERRORS, *WITH_BODY),
+        responses=errors(404, *OPERATOR_ERRORS, *WITH_BODY) | OUTCOME_LINKS,
     )
-    async def direct_action(account_id: Id, body: ActionRequest, request: Request) -> OutcomeOut:
+    async def direct_action(account_id: Id, body: ActionBody, request: Request) -> OutcomeOut:
         """The admin-tool path: act on an account without a report (the path of the 2020
         takeover). The same safeguards apply."""
         token, key = operator_write(request)
-        return served.call(
+        outcome = served.call(
             Core.direct_action,
             token,
             account_id,
             body.action,
             body.second_approver,
             idempotency_key=key,
-        )._asdict()
+        )
+        metrics.acted(outcome)
+        return outcome._asdict()
 
     @app.post(
         "/accounts/{account_id}/restore",
@@ -306,7 +359,9 @@ def create_app(served: ServedTarget) -> FastAPI:
     async def restore(account_id: Id, request: Request) -> OutcomeOut:
         """Bring an account back to active."""
         token, key = operator_write(request)
-        return served.call(Core.restore, token, account_id, idempotency_key=key)._asdict()
+        outcome = served.call(Core.restore, token, account_id, idempotency_key=key)
+        metrics.acted(outcome)
+        return outcome._asdict()
 
     # --- admin ------------------------------------------------------------------------------
 
@@ -369,7 +424,8 @@ def create_app(served: ServedTarget) -> FastAPI:
         return {"now": served.clock.now(), "fired": [o._asdict() for o in fired]}
 
     app.add_middleware(ChaosFaults, served=served)
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY)  # outermost
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY)
+    app.add_middleware(CountRequests, metrics=metrics)  # outermost: counts every answer
     return app
 
 
@@ -420,6 +476,25 @@ def _methods(app: FastAPI, path: str) -> list[str]:
     return sorted({method for route in routes for method in route.methods})
 
 
+READABLE = {"missing": "required", "extra_forbidden": "not a field of this request"}
+
+
+def _refusal(first: dict[str, Any], body: Any) -> tuple[str, str]:
+    """The field a validation error is about and what is wrong with it. For a body with
+    variants (a decision, a fault) pydantic's location names the variant after `body`,
+    which is no field of the request: it is left out."""
+    where = [str(part) for part in first.get("loc", ())]
+    kind, ctx = first.get("type"), first.get("ctx", {})
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tags = ctx.get("expected_tags", "").replace("'", "")
+        where.append(ctx.get("discriminator", "").strip("'"))
+        return ".".join(where), f"must be one of {tags}" if tags else "required"
+    variants = [body.get(tag) for tag in UNION_TAGS] if isinstance(body, dict) else []
+    if len(where) > 2 and where[1] in variants:
+        del where[1]
+    return ".".join(where), READABLE.get(kind, first["msg"].removeprefix("Value error, "))
+
+
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(ModerationError)
     async def refused(request: Request, exc: ModerationError):
@@ -428,11 +503,10 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
         if first.get("type") == "json_invalid":
             return error(400, "bad_request", f"the body is not valid JSON: {first['msg']}")
-        message = first["msg"].removeprefix("Value error, ")
-        return error(422, "invalid_request", f"{where}: {message}", where)
+        where, why = _refusal(first, exc.body)
+        return error(422, "invalid_request", f"{where}: {why}", where)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):

@@ -13,7 +13,7 @@ from .responses import error
 from .served import ServedTarget
 
 Scope = dict[str, Any]
-CHAOS_EXEMPT = ("/admin", "/health", "/clock", "/openapi.json", "/docs")
+CHAOS_EXEMPT = ("/admin", "/health", "/clock", "/metrics", "/openapi.json", "/docs")
 
 
 class BodyLimit:

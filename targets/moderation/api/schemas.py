@@ -7,11 +7,12 @@ with a 422 naming the field. Responses mirror the core's answer types field for 
 from __future__ import annotations
 
 import typing
-from typing import Annotated, Any, Literal, NamedTuple, Union
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from ..model import ACTIONS, DECISIONS, AccountView, AuditEntry, Outcome, PendingView, ReportView
+from ..model import ACTIONS, AccountView, AuditEntry, Outcome, PendingView, ReportView
 from ..safeguards import TARGET_FAULTS
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -35,17 +36,86 @@ class NewReport(Body):
     violating: bool = False
 
 
-class DecisionRequest(Body):
-    """approve (with an action), dismiss or escalate. `second_approver` only where the
-    requester chooses it (safeguards.two_person_rule.chooser = requester)."""
+SYSTEM_CHOOSES = (
+    "the system chooses the second approver in this service "
+    "(safeguards.two_person_rule.chooser = system): omit second_approver"
+)
+UNION_TAGS = ("decision", "kind")
+"""The fields that pick the variant of a request body that has several (a decision, a fault)."""
+
+
+def _system_chooses(value: Any) -> None:
+    raise ValueError(SYSTEM_CHOOSES)
+
+
+SystemChosen = Annotated[None, BeforeValidator(_system_chooses), SkipJsonSchema()]
+"""Where the system draws the second approver the field is not in the document, and naming
+one is refused with a sentence that says why rather than as any unknown field."""
+
+
+class Approve(Body):
+    """Take the action; the safeguards may stop, escalate, delay it or send it for a second
+    approval."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"decision": "approve", "action": "suspend"}]}
     )
 
-    decision: Literal[DECISIONS]  # type: ignore[valid-type]
-    action: Action | None = None
+    decision: Literal["approve"]
+    action: Action
+    second_approver: SystemChosen = None
+
+
+class Dismiss(Body):
+    """Close the report without acting."""
+
+    decision: Literal["dismiss"]
+    action: ClassVar[None] = None
+    second_approver: ClassVar[None] = None
+
+
+class Escalate(Body):
+    """Send the report to the senior queue."""
+
+    decision: Literal["escalate"]
+    action: ClassVar[None] = None
+    second_approver: ClassVar[None] = None
+
+
+class ActionRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "suspend"}]})
+
+    action: Action
+    second_approver: SystemChosen = None
+
+
+class ApproveNamingApprover(Approve):
+    """Take the action, naming the second approver if the two-person rule asks for one."""
+
     second_approver: Name | None = None
+
+
+class ActionNamingApprover(ActionRequest):
+    second_approver: Name | None = None
+
+
+class OperatorBodies(NamedTuple):
+    decision: Any  # the discriminated union of a decision's variants
+    action: type[ActionRequest]
+
+
+def operator_bodies(requester_chooses: bool) -> OperatorBodies:
+    """The bodies of a decision and of a direct action as the served safeguards take them:
+    `second_approver` exists only where the requester chooses the second approver
+    (safeguards.two_person_rule.chooser = requester)."""
+    approve, action = (Approve, ActionRequest)
+    if requester_chooses:
+        approve, action = (ApproveNamingApprover, ActionNamingApprover)
+    decision = Annotated[
+        Union[approve, Dismiss, Escalate],  # noqa: UP007
+        Field(discriminator="decision"),
+    ]
+    return OperatorBodies(decision, action)
 
 
 class ApprovalRequest(Body):
@@ -54,18 +124,26 @@ class ApprovalRequest(Body):
     approve: bool
 
 
-class ActionRequest(Body):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "suspend"}]})
-
-    action: Action
-    second_approver: Name | None = None
-
-
 class CoreFault(Body):
     """A safeguard dependency down (the same kinds as an experiment's faults)."""
 
-    kind: Literal[TARGET_FAULTS]  # type: ignore[valid-type]
+    kind: str
     active: bool
+
+
+def _core_fault(kind: str) -> type[CoreFault]:
+    """The body of one kind of core fault. One schema per kind keeps the document's
+    discriminator mapping one-to-one, which every OpenAPI tool reads alike."""
+    name = "".join(part.title() for part in kind.split("_"))
+    return create_model(
+        name,
+        __base__=CoreFault,
+        __doc__=f"{kind}: a safeguard dependency down, as in an experiment's faults.",
+        kind=(Literal[kind], ...),
+    )
+
+
+CORE_FAULTS = tuple(_core_fault(kind) for kind in TARGET_FAULTS)
 
 
 class LatencyFault(Body):
@@ -86,7 +164,7 @@ class ServerErrorFault(Body):
 
 
 FaultRequest = Annotated[
-    Union[CoreFault, LatencyFault, ServerErrorFault],  # noqa: UP007
+    Union[(*CORE_FAULTS, LatencyFault, ServerErrorFault)],
     Field(discriminator="kind"),
 ]
 
@@ -94,14 +172,19 @@ FaultRequest = Annotated[
 class ClockMove(Body):
     """Move the manual clock `to` an instant or `by` some seconds (exactly one)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"by": 660}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"by": 660}],
+            "oneOf": [{"required": ["to"]}, {"required": ["by"]}],
+        }
+    )
 
-    to: float | None = Field(None, ge=0, le=1e9)
-    by: float | None = Field(None, ge=0, le=1e9)
+    to: float = Field(None, ge=0, le=1e9)  # type: ignore[assignment]  # given or absent, never null
+    by: float = Field(None, ge=0, le=1e9)  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one(self) -> ClockMove:
-        if (self.to is None) == (self.by is None):
+        if len(self.model_fields_set) != 1:
             raise ValueError("give exactly one of 'to' (shift seconds) or 'by' (seconds)")
         return self
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .. import snapshot
 from ..clock import MAX_TIME_SCALE, Clock, ManualClock, ScaledClock
-from ..errors import Conflict, InvalidRequest, Unavailable
+from ..errors import Conflict, Unavailable
 from ..model import Outcome
 from ..service import ReplayError
 from ..spec import ServiceSpec
@@ -170,7 +170,7 @@ class ServedTarget:
                 )
             now = self.clock.now()
             if to < now:
-                raise InvalidRequest(f"the clock is at {now:g}s; it cannot move back to {to:g}s")
+                raise Conflict(f"the clock is at {now:g}s; it cannot move back to {to:g}s")
             fired = self.service.advance(to)
             self.store.set_meta("clock", self.clock_state())
             return fired
