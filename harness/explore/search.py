@@ -69,23 +69,13 @@ def search(
             while result.attempt is None:
                 if stopping.is_set():
                     raise KeyboardInterrupt
-                if budget is not None:
-                    size = min(ROUND, budget - result.sequences)
-                    if size <= 0:
-                        break
-                elif round_ and time.perf_counter() - started >= seconds:
+                size = _round_size(budget, seconds, result.sequences, round_, started)
+                if size <= 0:
                     break
-                else:
-                    size = ROUND
-                config = settings(
-                    max_examples=size,
-                    database=None,
-                    deadline=None,
-                    phases=(Phase.generate, Phase.shrink),
-                    verbosity=Verbosity.quiet,
-                )
                 try:
-                    found = find(strategy, condition, settings=config, random=_round(seed, round_))
+                    found = find(
+                        strategy, condition, settings=_quiet(size), random=_round(seed, round_)
+                    )
                 except NoSuchExample:
                     round_ += 1
                     continue
@@ -94,6 +84,31 @@ def search(
             result.interrupted = True
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _round_size(
+    budget: int | None, seconds: float | None, played: int, round_: int, started: float
+) -> int:
+    """How many sequences the next round plays: what is left of the budget, or a whole
+    round while time is left (always at least one round); 0 when the search is done."""
+    if budget is not None:
+        return min(ROUND, budget - played)
+    assert seconds is not None
+    if round_ and time.perf_counter() - started >= seconds:
+        return 0
+    return ROUND
+
+
+def _quiet(size: int) -> settings:
+    """Hypothesis's settings for one round of `size` sequences: no database, no deadline,
+    generate and shrink, nothing printed."""
+    return settings(
+        max_examples=size,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate, Phase.shrink),
+        verbosity=Verbosity.quiet,
+    )
 
 
 def _round(seed: int, index: int) -> random.Random:
