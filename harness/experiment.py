@@ -299,9 +299,9 @@ class Experiment(Settings):
             if fault.at >= shift:
                 raise ValueError(f"faults.{i}.at: starts after the shift ends ({shift:g}s)")
         for i, op in enumerate(self.operators):
-            attack_at = getattr(op, "attack_at", None)
-            if attack_at is not None and attack_at >= shift:
-                raise ValueError(f"operators.{i}.attack_at: after the shift ends ({shift:g}s)")
+            late = op.after_shift(shift)
+            if late is not None:
+                raise ValueError(f"operators.{i}.{late}: after the shift ends ({shift:g}s)")
         seniors = sum(o.count for o in self.operators if o.role == "senior")
         if self.safeguards.protected_list.mode == "escalate" and not seniors:
             raise ValueError(

@@ -68,6 +68,10 @@ class OperatorEntry(Settings):
         """When in the shift this operator leaves the company (None: it stays)."""
         return None
 
+    def after_shift(self, shift: float) -> str | None:
+        """The key of a moment this entry sets at or after the shift's end, if any."""
+        return None
+
     def landmarks(self, exit_at: float) -> tuple[float, ...]:
         """Moments besides its exit at which what this operator would do changes."""
         return ()

@@ -34,6 +34,9 @@ class Compromised(Judging):
     )
     attack_action: Action = Field("deactivate", description="what the attacker does")
 
+    def after_shift(self, shift: float) -> str | None:
+        return "attack_at" if self.attack_at is not None and self.attack_at >= shift else None
+
     def attempts_per_shift(self) -> int:
         return self.attempts
 
