@@ -44,13 +44,8 @@ def test_the_experiment_accepts_exactly_the_registered_personas_in_their_order()
     (entry,) = typing.get_args(Experiment.model_fields["operators"].annotation)
     union, _discriminator = typing.get_args(entry)
     assert typing.get_args(union) == tuple(kind.entry for kind in personas.KINDS)
-    assert personas.PERSONAS == (
-        "diligent",
-        "tired",
-        "random_approver",
-        "departing_insider",
-        "compromised",
-    )
+    assert personas.PERSONAS == tuple(kind.name for kind in personas.KINDS)
+    assert [kind.rank for kind in personas.KINDS] == sorted(kind.rank for kind in personas.KINDS)
 
 
 def test_every_persona_has_a_readme_row_in_the_registry_order():
