@@ -44,7 +44,7 @@ def test_the_experiment_accepts_exactly_the_registered_personas_in_their_order()
     (entry,) = typing.get_args(Experiment.model_fields["operators"].annotation)
     union, _discriminator = typing.get_args(entry)
     assert typing.get_args(union) == tuple(kind.entry for kind in personas.KINDS)
-    assert personas.PERSONAS == tuple(kind.name for kind in personas.KINDS)
+    assert tuple(kind.name for kind in personas.KINDS) == personas.PERSONAS
     assert [kind.rank for kind in personas.KINDS] == sorted(kind.rank for kind in personas.KINDS)
 
 
