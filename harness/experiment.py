@@ -31,11 +31,9 @@ from targets.moderation.durations import DAY, format_duration, seconds_of
 from .errors import BadInput
 from .estimate.spec import EstimateSpec
 from .metrics import INTERVAL_METRICS, METRIC_PATHS
+from .personas import PERSONAS, PersonaEntry, Probability
 from .wording import explain, key_homes, suggest
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Role = Literal["reviewer", "senior"]
-Action = Literal["suspend", "deactivate"]
 DEPENDENCE_LEVELS = ("zero", "low", "moderate", "high", "complete")
 
 # Sizes: each bound is far past what a real experiment needs and keeps a run finite in time
@@ -95,94 +93,7 @@ class PopulationSpec(Settings):
         return self
 
 
-# --- operators ---------------------------------------------------------------------------
-
-
-class OperatorEntry(Settings):
-    """Keys every [[operators]] entry takes."""
-
-    role: Role = "reviewer"
-    count: int = Field(1, ge=0, le=10_000)
-    collude: bool = False  # approves fellow colluders' pending actions without looking
-    item_time: tuple[Duration, Duration] = (30.0, 150.0)  # public moderator throughput figures
-    action: Action = "suspend"  # what this operator does when approving a report
-
-    @field_validator("item_time")
-    @classmethod
-    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
-        if not 0 < value[0] <= value[1]:
-            raise ValueError("item_time must be [shortest, longest] with 0 < shortest <= longest")
-        return value
-
-
-class Judging(OperatorEntry):
-    """Operators who judge on merit and err at human-reliability rates."""
-
-    # NUREG/CR-1278 (THERP) and HEART nominal error on a clear case, lognormal per operator
-    error: Probability = 0.003
-    error_factor: float = Field(5.0, ge=1.0)  # THERP error factor: 95th percentile / median
-    # SPAR-H diagnosis 0.01; Facebook reported more than 1 in 10 moderation calls wrong
-    ambiguous_error: Probability = 0.05
-
-
-class Diligent(Judging):
-    persona: Literal["diligent"]
-
-
-class Tired(Judging):
-    """Error multiplier rises with hours on shift (HSE human factors note 10; Tucker et al.
-    2003; Folkard & Tucker 2003); degraded fitness x5 (SPAR-H, NUREG/CR-6883)."""
-
-    persona: Literal["tired"]
-    hours_into_shift: float = Field(4.0, ge=0, le=48)  # hours already worked at shift start
-    night: bool = False  # night work x1.3
-    degraded_fitness: bool = False
-
-
-class RandomApprover(OperatorEntry):
-    """Approves with probability p regardless of merit: vigilance research finds fatigue
-    shifts the response bias toward "yes"."""
-
-    persona: Literal["random_approver"]
-    approve_probability: Probability = 0.5
-
-
-class DepartingInsider(Judging):
-    """Last day (CERT/SEI: most leaver misuse falls within 30-60 days of exit; 2017: the
-    last hour of the last shift). Careless in the hazard window, optionally malicious."""
-
-    persona: Literal["departing_insider"]
-    action: Action = "deactivate"
-    exit_after: Duration | None = None  # default: at the end of the shift
-    hazard_window: Duration = Field(3600.0, ge=0)
-    careless_multiplier: float = Field(10.0, ge=1.0)
-    malicious: bool = False  # approves any protected-account report in the hazard window
-
-
-class Compromised(Judging):
-    """An attacker holding this operator's credentials goes after protected accounts
-    directly through the admin tool (the 2020 takeover). The human works as diligent."""
-
-    persona: Literal["compromised"]
-    # industry phishing benchmarks: 0.33 untrained, 0.18 after 90 days, 0.05 after a year
-    phish_probability: Probability = 0.33
-    attack_at: Duration | None = None  # default: a uniformly random time in the shift
-    attempts: int = Field(3, ge=1, le=1000)  # protected accounts the attacker goes after
-    attack_interval: Duration = Field(60.0, gt=0)  # between attempts; a script goes faster
-    attack_action: Action = "deactivate"
-
-
-PersonaEntry = Annotated[
-    Union[Diligent, Tired, RandomApprover, DepartingInsider, Compromised],  # noqa: UP007
-    Field(discriminator="persona"),
-]
-PERSONAS: tuple[str, ...] = (
-    "diligent",
-    "tired",
-    "random_approver",
-    "departing_insider",
-    "compromised",
-)
+# --- operators: one module per persona in harness/personas ----------------------------
 
 
 # --- safeguards, faults, gates -----------------------------------------------------------
@@ -348,7 +259,7 @@ class Experiment(Settings):
             raise ValueError(
                 f"operators: {operators:,} operators in all; at most {MAX_OPERATORS:,}"
             )
-        attempts = sum(o.count * o.attempts for o in self.operators if isinstance(o, Compromised))
+        attempts = sum(o.count * o.attempts_per_shift() for o in self.operators)
         if attempts > MAX_ATTACK_ATTEMPTS:
             raise ValueError(
                 f"operators: compromised operators make {attempts:,} attempts a shift in all "
@@ -388,9 +299,9 @@ class Experiment(Settings):
             if fault.at >= shift:
                 raise ValueError(f"faults.{i}.at: starts after the shift ends ({shift:g}s)")
         for i, op in enumerate(self.operators):
-            attack_at = getattr(op, "attack_at", None)
-            if attack_at is not None and attack_at >= shift:
-                raise ValueError(f"operators.{i}.attack_at: after the shift ends ({shift:g}s)")
+            late = op.after_shift(shift)
+            if late is not None:
+                raise ValueError(f"operators.{i}.{late}: after the shift ends ({shift:g}s)")
         seniors = sum(o.count for o in self.operators if o.role == "senior")
         if self.safeguards.protected_list.mode == "escalate" and not seniors:
             raise ValueError(

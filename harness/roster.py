@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from targets.moderation import OperatorRecord
 
-from .experiment import DepartingInsider, Experiment, PersonaEntry
+from .experiment import Experiment
+from .personas import OperatorEntry
 
 
 @dataclass(frozen=True)
 class OperatorSpec:
     record: OperatorRecord
-    entry: PersonaEntry
+    entry: OperatorEntry
     entry_index: int
 
     @property
@@ -40,11 +41,7 @@ def build_roster(experiment: Experiment, secret: str | None = None) -> tuple[Ope
     counters = {"reviewer": 0, "senior": 0}
     roster = []
     for index, entry in enumerate(experiment.operators):
-        exit_at = None
-        if isinstance(entry, DepartingInsider):
-            exit_at = (
-                entry.exit_after if entry.exit_after is not None else experiment.experiment.shift
-            )
+        exit_at = entry.exit_time(experiment.experiment.shift)
         for _ in range(entry.count):
             counters[entry.role] += 1
             op_id = f"{entry.role[0]}{counters[entry.role]}"

@@ -26,11 +26,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from targets.moderation.durations import format_duration
-
 from ..environment import Environment
-from ..experiment import DepartingInsider
-from ..personas import DepartingInsiderPersona, Item, Persona, operator_persona
+from ..personas import Item, Persona, operator_persona
 from ..roster import OperatorSpec
 
 MISTAKE, BEHAVIOUR, ATTACK = "mistake", "behaviour", "attack"
@@ -114,16 +111,12 @@ class Conduct:
             return None
         if p < LIKELY:
             return Intent(MISTAKE, "a mistake", p)
-        persona = self.personas[spec.id]
-        if isinstance(persona, DepartingInsiderPersona) and persona.in_hazard_window(now):
-            mood = "malicious" if self._malicious(spec) else "careless"
-            window = format_duration(persona.entry.hazard_window)
-            return Intent(BEHAVIOUR, f"{mood} in the last {window} before leaving", p)
-        if spec.entry.persona == "random_approver":
-            return Intent(BEHAVIOUR, "approves regardless of merit", p)
+        reason = self.personas[spec.id].likely_reason(now)
+        if reason is not None:
+            return Intent(BEHAVIOUR, reason, p)
         persona_name = spec.entry.persona.replace("_", " ")
         return Intent(BEHAVIOUR, likely or f"likely for a {persona_name} operator", p)
 
     @staticmethod
     def _malicious(spec: OperatorSpec) -> bool:
-        return isinstance(spec.entry, DepartingInsider) and spec.entry.malicious
+        return spec.entry.acts_after_exit()

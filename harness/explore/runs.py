@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..environment import Environment
 from ..experiment import Experiment
+from ..interrupts import stop_requests
 from ..run_folder import RunFolder, manifest
 from .control import connect
 from .narrate import Narrator
@@ -69,8 +70,11 @@ def explore(
     when a way past is found, trace.json."""
     folder.write_text("experiment.toml", setup.experiment.to_toml())
     about = manifest(mode="explore", seed=setup.seed, status="running")
-    folder.write_json("manifest.json", about)
-    searched = search(setup.player, seed=setup.seed, budget=budget, seconds=seconds)
+    with stop_requests() as stopping:  # a signal once the manifest says running is kept
+        folder.write_json("manifest.json", about)
+        searched = search(
+            setup.player, seed=setup.seed, budget=budget, seconds=seconds, stopping=stopping
+        )
     status = "interrupted" if searched.interrupted else "completed"
     summary = {
         "experiment": setup.experiment.experiment.name,

@@ -12,8 +12,10 @@ checks, which guard test suites, not searches.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from hypothesis import Phase, Verbosity, find, settings
@@ -40,10 +42,17 @@ class Searched:
 
 
 def search(
-    player: Player, *, seed: int, budget: int | None = None, seconds: float | None = None
+    player: Player,
+    *,
+    seed: int,
+    budget: int | None = None,
+    seconds: float | None = None,
+    stopping: threading.Event | None = None,
 ) -> Searched:
     """Search until a finding, or until `budget` sequences have been played, or else until
-    `seconds` of wall time have passed (checked between rounds, after at least one)."""
+    `seconds` of wall time have passed (checked between rounds, after at least one).
+    `stopping` is a caller's `stop_requests` flag, for a caller that must not miss a
+    signal sent before the search starts; without one the search sets its own."""
     if (budget is None) == (seconds is None):
         raise ValueError("give either a budget in sequences or one in seconds")
     result = Searched()
@@ -62,7 +71,9 @@ def search(
                 result.first_length = len(attempt.taken)
         return attempt.finding is not None
 
-    with stop_requests() as stopping:  # set by Ctrl-C or SIGTERM, from the very start
+    with ExitStack() as stack:
+        if stopping is None:
+            stopping = stack.enter_context(stop_requests())  # set by Ctrl-C or SIGTERM
         try:
             strategy = player.space.sequences()
             round_ = 0

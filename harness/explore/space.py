@@ -23,7 +23,6 @@ from targets.moderation import TARGET_FAULTS, format_duration
 
 from ..environment import Environment
 from ..errors import BadInput
-from ..experiment import Compromised, DepartingInsider
 from ..roster import OperatorSpec
 from .moves import DEPTH, Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
 
@@ -63,7 +62,7 @@ class SearchSpace:
 
     @functools.cached_property
     def compromised(self) -> tuple[str, ...]:
-        return tuple(spec.id for spec in self.env.roster if isinstance(spec.entry, Compromised))
+        return tuple(spec.id for spec in self.env.roster if spec.entry.attacked())
 
     @functools.cached_property
     def protected(self) -> frozenset[int]:
@@ -89,8 +88,7 @@ class SearchSpace:
             if exit_at is None:
                 continue
             moments.add(exit_at)
-            if isinstance(spec.entry, DepartingInsider):
-                moments.add(exit_at - spec.entry.hazard_window)
+            moments.update(spec.entry.landmarks(exit_at))
             if lockout.enabled:
                 moments.add(lockout.locks_from(exit_at))
         minutes = {math.ceil(m / 60) for m in moments}  # the first whole minute at or after
@@ -270,10 +268,9 @@ def _group(group: Iterable[OperatorSpec]) -> str:
     ids = first.id if first is last else f"{first.id}-{last.id}"
     role = first.record.role + ("s" if len(specs) > 1 else "")
     notes = [entry.persona.replace("_", " ")]
-    if isinstance(entry, DepartingInsider):
+    if first.record.exit_at is not None:
         notes.append(f"leaves at {format_duration(first.record.exit_at)}")
-        if entry.malicious:
-            notes.append("malicious")
+    notes.extend(entry.traits())
     if entry.collude:
         notes.append("colluding")
     return f"{role} {ids} ({', '.join(notes)})"
