@@ -35,13 +35,16 @@ def run_matrix(
     folder: RunFolder,
     *,
     jobs: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
     on_start: Callable[[int], None] = lambda index: None,
     on_progress: Callable[[int, int], None] = lambda index, n: None,
 ) -> dict:
     """Run every configuration (the baseline first) into its own run folder, then compare.
 
-    Ctrl-C stops after the configuration that was running; the comparison covers what
-    finished and says it is partial.
+    Ctrl-C, or a harness error, stops after the configuration that was running; the
+    comparison covers what finished and says it is partial (interrupted, or failed). A
+    resumed comparison runs only what its configurations' folders have not finished.
     """
     listing = [
         {"name": c.name, "folder": f"configurations/{c.slug(i)}"}
@@ -69,11 +72,14 @@ def run_matrix(
                 plan.configurations[index].experiment,
                 RunFolder(folder.path / listing[index]["folder"]),
                 jobs=jobs,
+                scheduler=scheduler,
+                resume=resume,
                 on_progress=lambda n, index=index: on_progress(index, n),
                 configuration=listing[index]["name"],
             )
             if summary["status"] != "completed":
-                status = "interrupted"
+                status = summary["status"]
+                about["error"] = summary.get("error")
                 break
     except KeyboardInterrupt:
         status = "interrupted"
