@@ -84,6 +84,27 @@ def test_a_worker_that_dies_twice_stops_the_run_with_a_partial_result(monkeypatc
     assert 5 not in result.metrics and len(result.metrics) < 40
 
 
+def test_check_reports_a_harness_error_not_a_failed_gate(monkeypatch, tmp_path, write_experiment):
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    from harness.cli import main
+
+    monkeypatch.setattr(local, "run_chunk", _die_at_replication_5)
+    gates = [{"metric": "decisions", "min": 1}]
+    path = write_experiment(small_raw(experiment__replications=40, gates=gates))
+    junit, out = tmp_path / "junit.xml", tmp_path / "run"
+    args = ["check", str(path), "--jobs", "2", "--out", str(out), "--junit", str(junit)]
+    assert main(args) == EXIT_HARNESS_ERROR
+    xmlschema.XMLSchema(ROOT / "tests" / "junit.xsd").validate(junit)
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert (suite.get("failures"), suite.get("errors")) == ("0", "1")
+    assert suite.find("testcase/error").get("type") == "HarnessError"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "failed" and "died twice" in summary["error"]
+
+
 def children(pid: int) -> list[int]:
     """The processes `pid` forked (pool workers share its command line)."""
     try:

@@ -60,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline, experiment) if args.baseline is not None else None
     junit_path = junit.check_target(args.junit) if args.junit is not None else None
     out, err = Console(), Console(stderr=True)
-    folder = output_folder(args, experiment.experiment.name, experiment.to_toml(), EXPERIMENT)
+    folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
     check = simulate(args, experiment, folder, partial(run_check, baseline=baseline))
     print_summary(check.summary, out)
     print_check(check, out)

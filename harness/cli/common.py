@@ -175,22 +175,17 @@ def simulate(
         )
 
 
-def output_folder(args: argparse.Namespace, name: str, resolved: str, file: str) -> RunFolder:
-    """Where a command writes: the folder --resume continues, which must hold the same
-    experiment (`resolved`, as `file` in it), or a new one (--out, or results/<name>-<time>)."""
+def output_folder(args: argparse.Namespace, name: str, file: str) -> RunFolder:
+    """Where a command writes: the folder --resume continues (one with `file`, which the
+    recorder checks holds the same experiment), or a new one (--out, else
+    results/<name>-<time>)."""
     if args.resume is None:
         return RunFolder.create(name, args.out)
     if args.out is not None:
         raise BadInput("--resume DIR writes into DIR: leave out --out")
-    path = Path(args.resume)
-    if not (path / file).is_file():
-        raise BadInput(f"--resume {args.resume}: not a run folder of this command (no {file})")
-    if (path / file).read_text(encoding="utf-8") != resolved:
-        raise BadInput(
-            f"--resume {args.resume}: its {file} differs from the file and --set given; "
-            "resume with the same ones"
-        )
-    return RunFolder(path)
+    if not (Path(args.resume) / file).is_file():
+        raise BadInput(f"--resume {args.resume}: not a folder this command wrote (no {file})")
+    return RunFolder(Path(args.resume))
 
 
 def harness_error(summary: dict, folder: RunFolder, err: Console) -> int:

@@ -57,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     from ..compare import run_matrix
 
-    folder = output_folder(args, plan.name, paths[0].read_text(encoding="utf-8"), "matrix.toml")
+    folder = output_folder(args, plan.name, "matrix.toml")
     total = plan.configurations[0].experiment.experiment.replications
     with progress_bar(err) as bar:
         tasks = [

@@ -120,7 +120,7 @@ def main(args: argparse.Namespace) -> int:
     from ..run import run_sim
 
     err = Console(stderr=True)
-    folder = output_folder(args, experiment.experiment.name, experiment.to_toml(), EXPERIMENT)
+    folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
     summary = simulate(args, experiment, folder, run_sim)
     return report(args, summary, folder, out, err)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..checker import ReplicationMetrics
+from ..errors import BadInput
 from ..experiment import Experiment
 from ..metrics import REPLICATION_COLUMNS, replication_row
 from ..summary import build_summary
@@ -55,6 +56,9 @@ class RunRecorder:
         self.on_progress = on_progress
         self.mode = mode
         info = experiment.experiment
+        resume = resume and (folder.path / REPLICATIONS).is_file()
+        if resume:
+            _check_same_experiment(folder, experiment)
         folder.write_text(EXPERIMENT, experiment.to_toml())
         self.about = manifest(
             mode=mode,
@@ -120,6 +124,17 @@ def _status(result: RunResult) -> str:
     if result.error is not None:
         return "failed"
     return "interrupted" if result.interrupted else "completed"
+
+
+def _check_same_experiment(folder: RunFolder, experiment: Experiment) -> None:
+    """A resumed folder must hold the same resolved experiment, or its finished
+    replications would be mixed with another experiment's."""
+    recorded = folder.path / EXPERIMENT
+    if not recorded.is_file() or recorded.read_text(encoding="utf-8") != experiment.to_toml():
+        raise BadInput(
+            f"--resume {folder.path}: its {EXPERIMENT} differs from the file and --set given; "
+            "resume with the same ones"
+        )
 
 
 def read_finished(folder: RunFolder) -> dict[int, ReplicationMetrics]:
