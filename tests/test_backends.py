@@ -285,6 +285,25 @@ def test_a_loopback_cluster_gives_the_local_pools_metrics(experiment, local_run,
     assert metrics_of(out) == metrics_of(local_run)
 
 
+def test_a_comparison_on_a_loopback_cluster_is_the_local_comparison(cluster, tmp_path):
+    address, _ = cluster
+    matrix = str(ROOT / "experiments" / "safeguard-matrix.toml")
+    comparisons = []
+    for where in (["--jobs", "2"], ["--scheduler", address]):
+        out = tmp_path / where[0].strip("-")
+        done = subprocess.run(
+            [*HARNESS, "compare", matrix, "--replications", "4", "--out", str(out), *where],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        comparison = json.loads((out / "comparison.json").read_text())
+        comparisons.append((comparison["configurations"], comparison["tests"]))
+    assert comparisons[0] == comparisons[1]
+
+
 def test_a_lost_dask_worker_never_hangs_a_run(experiment, local_run, cluster, tmp_path):
     address, workers = cluster
     out = tmp_path / "run"

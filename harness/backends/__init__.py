@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import BadInput
+
 if TYPE_CHECKING:
     from ..environment import Environment
     from ..runner import Completed
@@ -50,6 +52,8 @@ def scheduler_address(given: str | None) -> str | None:
 def open_backend(jobs: int | None, scheduler: str | None = None) -> Backend:
     """The Dask backend when a scheduler address is given, else the local process pool."""
     if scheduler:
+        if jobs is not None:
+            raise BadInput("--jobs sets local processes: leave it out with a Dask scheduler")
         from .cluster import DaskBackend
 
         return DaskBackend(scheduler)
