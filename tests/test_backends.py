@@ -105,6 +105,25 @@ def test_check_reports_a_harness_error_not_a_failed_gate(monkeypatch, tmp_path, 
     assert summary["status"] == "failed" and "died twice" in summary["error"]
 
 
+def test_a_comparison_stopped_by_a_harness_error_resumes_to_the_same_comparison(
+    monkeypatch, tmp_path, write_experiment
+):
+    from harness.cli import main
+
+    raw = small_raw(experiment__replications=20)
+    raw["matrix"] = {"safeguards.two_person_rule.enabled": [False, True]}
+    path = str(write_experiment(raw))
+    fresh, stopped = tmp_path / "fresh", tmp_path / "stopped"
+    assert main(["compare", path, "--jobs", "2", "--out", str(fresh)]) == 0
+    with monkeypatch.context() as patch:
+        patch.setattr(local, "run_chunk", _die_at_replication_5)
+        assert main(["compare", path, "--jobs", "2", "--out", str(stopped)]) == EXIT_HARNESS_ERROR
+    assert json.loads((stopped / "manifest.json").read_text())["status"] == "failed"
+    assert main(["compare", path, "--jobs", "2", "--resume", str(stopped)]) == 0
+    comparisons = [json.loads((f / "comparison.json").read_text()) for f in (fresh, stopped)]
+    assert comparisons[0] == comparisons[1]
+
+
 def children(pid: int) -> list[int]:
     """The processes `pid` forked (pool workers share its command line)."""
     try:

@@ -63,17 +63,16 @@ class LocalPool:
         if self.slots == 1 or len(chunks) == 1:
             return self._serial(env, chunks, keep, take, stopping)
         left = dict(enumerate(chunks))
-        for attempt in range(1, ATTEMPTS + 1):
+        for _ in range(ATTEMPTS):
             try:
                 self._pool_pass(env, left, keep, take, stopping)
                 return not left
             except BrokenProcessPool:
-                if attempt == ATTEMPTS:
-                    raise HarnessError(
-                        f"a pool worker process died twice ({len(left)} chunk(s) of "
-                        "replications not run); was it killed, out of memory?"
-                    ) from None
-        return not left
+                continue
+        raise HarnessError(
+            f"a pool worker process died twice ({len(left)} chunk(s) of replications not "
+            "run); was it killed, out of memory?"
+        )
 
     @staticmethod
     def _serial(
