@@ -36,6 +36,7 @@ class CheckResult:
     baseline: Baseline | None = None
     replications: int = 0
     interrupted: bool = False
+    error: str | None = None  # a harness error stopped the check: no verdict on the rest
     seconds: float = 0.0
     estimator: str = "crude"
 
@@ -47,13 +48,18 @@ class CheckResult:
     def passed(self) -> bool:
         return (
             not self.interrupted
+            and self.error is None
             and all(v.passed for v in self.verdicts.values())
             and not self.regression
         )
 
     @property
     def stopped_early(self) -> bool:
-        return not self.interrupted and self.replications < self.plan.replications
+        return (
+            not self.interrupted
+            and self.error is None
+            and self.replications < self.plan.replications
+        )
 
     def as_dict(self) -> dict:
         """The `check` section of summary.json."""
@@ -79,6 +85,8 @@ def run_check(
     *,
     baseline: Baseline | None = None,
     jobs: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
     keep_histories: int = 1,
     on_progress: Callable[[int], None] = lambda n: None,
 ) -> CheckResult:
@@ -92,7 +100,7 @@ def run_check(
     env = Environment.build(experiment)
     plan = Plan.of(experiment.experiment.replications, experiment.check)
     check = CheckResult(experiment, folder, plan, baseline=baseline)
-    recorder = RunRecorder(experiment, folder, jobs=jobs, on_progress=on_progress)
+    recorder = RunRecorder(experiment, folder, jobs=jobs, on_progress=on_progress, resume=resume)
     result = RunResult(plan.replications)
     gates = experiment.gates
     batches = plan.batches()
@@ -102,10 +110,15 @@ def run_check(
             len(batch),
             first=batch.start,
             jobs=jobs,
+            scheduler=scheduler,
             keep_histories=keep_histories,
+            finished=recorder.finished,
             on_chunk=recorder.record,
         )
         result.metrics.update(part.metrics)
+        if part.error is not None:
+            result.error = check.error = part.error
+            break
         if part.interrupted:
             result.interrupted = check.interrupted = True
             break
@@ -170,7 +183,7 @@ def _weighted_check(
 def _gates_and_check(check: CheckResult) -> dict:
     """summary.json's gates (the check's verdicts, each as decided) and check section."""
     extra: dict = {"check": check.as_dict()}
-    if not check.interrupted:
+    if not check.interrupted and check.error is None:
         extra["gates"] = [check.verdicts[i].result.as_dict() for i in sorted(check.verdicts)]
     return extra
 

@@ -36,13 +36,16 @@ def run_matrix(
     folder: RunFolder,
     *,
     jobs: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
     on_start: Callable[[int], None] = lambda index: None,
     on_progress: Callable[[int, int], None] = lambda index, n: None,
 ) -> dict:
     """Run every configuration (the baseline first) into its own run folder, then compare.
 
-    Ctrl-C stops after the configuration that was running; the comparison covers what
-    finished and says it is partial.
+    Ctrl-C, or a harness error, stops after the configuration that was running; the
+    comparison covers what finished and says it is partial (interrupted, or failed). A
+    resumed comparison runs only what its configurations' folders have not finished.
     """
     listing = [
         {"name": c.name, "folder": f"configurations/{c.slug(i)}"}
@@ -69,12 +72,15 @@ def run_matrix(
             summary = _run_one(
                 plan.configurations[index].experiment,
                 RunFolder(folder.path / listing[index]["folder"]),
-                jobs,
-                lambda n, index=index: on_progress(index, n),
-                listing[index]["name"],
+                jobs=jobs,
+                scheduler=scheduler,
+                resume=resume,
+                on_progress=lambda n, index=index: on_progress(index, n),
+                configuration=listing[index]["name"],
             )
             if summary["status"] != "completed":
-                status = "interrupted"
+                status = summary["status"]
+                about["error"] = summary.get("error")
                 break
     except KeyboardInterrupt:
         status = "interrupted"
@@ -87,11 +93,15 @@ def run_matrix(
 def _run_one(
     experiment: Experiment,
     folder: RunFolder,
+    *,
     jobs: int | None,
+    scheduler: str | None,
+    resume: bool,
     on_progress: Callable[[int], None],
     configuration: str,
 ) -> dict:
-    """One configuration's run folder, by the estimator its experiment asks for."""
+    """One configuration's run folder, by the estimator its experiment asks for (an
+    importance-sampling run runs on the local pool and starts afresh)."""
     if experiment.estimate.method == "importance":
         from .estimate.report import run_importance
 
@@ -103,7 +113,13 @@ def _run_one(
             configuration=configuration,
         )
     return run_sim(
-        experiment, folder, jobs=jobs, on_progress=on_progress, configuration=configuration
+        experiment,
+        folder,
+        jobs=jobs,
+        scheduler=scheduler,
+        resume=resume,
+        on_progress=on_progress,
+        configuration=configuration,
     )
 
 

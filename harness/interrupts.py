@@ -33,7 +33,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 def stop_requests() -> Iterator[threading.Event]:
     """Within the block, Ctrl-C and SIGTERM only set a flag the caller polls where it is
     safe to stop. Off the main thread signals cannot be caught, so the flag is never set
-    there."""
+    there. Processes forked inside the block inherit the handlers: a pool worker must reset
+    SIGTERM to its default, or it survives the pool's terminate (harness/backends/local.py)."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop

@@ -2,8 +2,9 @@
 
 One <testsuite> per experiment with one <testcase> per gate and one per baseline comparison.
 A failed gate carries the observed value and the bound in its <failure> message; a gate
-an interrupted check never settled is an <error>. The format is the common Ant/Jenkins one
-(`tests/junit.xsd` describes what we write and the tests validate against it).
+an interrupted check (or one a harness error stopped) never settled is an <error>. The
+format is the common Ant/Jenkins one (`tests/junit.xsd` describes what we write and the
+tests validate against it).
 """
 
 from __future__ import annotations
@@ -61,9 +62,7 @@ def build(check: CheckResult) -> ET.ElementTree:
         verdict = check.verdicts.get(index)
         if verdict is None:
             errors += 1
-            ET.SubElement(
-                case, "error", type="Interrupted", message="interrupted before the gate was settled"
-            )
+            ET.SubElement(case, "error", type=_unsettled(check)[0], message=_unsettled(check)[1])
         elif not verdict.passed:
             failures += 1
             failure = ET.SubElement(case, "failure", type="GateFailed", message=verdict.describe())
@@ -90,6 +89,13 @@ def build(check: CheckResult) -> ET.ElementTree:
     suites.set("time", f"{check.seconds:.3f}")
     ET.indent(suites)
     return ET.ElementTree(suites)
+
+
+def _unsettled(check: CheckResult) -> tuple[str, str]:
+    """Why a gate has no verdict: a harness error (not a failed gate), or an interrupt."""
+    if check.error is not None:
+        return "HarnessError", f"harness error before the gate was settled: {check.error}"
+    return "Interrupted", "interrupted before the gate was settled"
 
 
 def write(check: CheckResult, path: Path) -> Path:

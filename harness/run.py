@@ -15,20 +15,30 @@ def run_sim(
     folder: RunFolder,
     *,
     jobs: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
     keep_histories: int = 1,
     on_progress: Callable[[int], None] = lambda n: None,
     configuration: str | None = None,
 ) -> dict:
-    """Run every replication, writing the folder as results arrive; returns the summary."""
+    """Run every replication (those a resumed folder has not finished), writing the folder
+    as results arrive; returns the summary."""
     env = Environment.build(experiment)
     recorder = RunRecorder(
-        experiment, folder, jobs=jobs, on_progress=on_progress, configuration=configuration
+        experiment,
+        folder,
+        jobs=jobs,
+        on_progress=on_progress,
+        configuration=configuration,
+        resume=resume,
     )
     result = run_replications(
         env,
         experiment.experiment.replications,
         jobs=jobs,
+        scheduler=scheduler,
         keep_histories=keep_histories,
+        finished=recorder.finished,
         on_chunk=recorder.record,
     )
     return recorder.finish(result)

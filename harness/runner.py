@@ -1,23 +1,24 @@
-"""Run replications of a simulated experiment over all cores.
+"""Run replications of a simulated experiment over all cores or a Dask cluster.
 
 Each replication is independent and seeded from the experiment seed and its index, so the
-pooled result does not depend on how work was spread. Results arrive in chunks and are
-handed to `on_chunk` as they come, so an interrupted run keeps what it finished.
+pooled result does not depend on how work was spread or where (harness/backends).
+Results arrive in chunks and are handed to `on_chunk` as they come, so an interrupted run
+keeps what it finished.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import signal
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .backends import open_backend
 from .checker import ReplicationMetrics, check
 from .drivers.sim import simulate
 from .environment import Environment
+from .errors import HarnessError
 from .interrupts import stop_requests
 
 Completed = list[tuple[int, ReplicationMetrics, list | None]]
@@ -29,6 +30,7 @@ class RunResult:
     requested: int
     metrics: dict[int, ReplicationMetrics] = field(default_factory=dict)
     interrupted: bool = False
+    error: str | None = None  # why the machinery stopped the run (a harness error)
 
     def ordered(self) -> list[ReplicationMetrics]:
         return [self.metrics[i] for i in sorted(self.metrics)]
@@ -69,25 +71,15 @@ def run_chunk(env: Environment, indices: Sequence[int], keep: int) -> Completed:
     return done
 
 
-_worker_env: Environment | None = None
-
-
-def _init_worker(env: Environment) -> None:
-    global _worker_env
-    _worker_env = env
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how to stop
-
-
-def _worker_chunk(indices: Sequence[int], keep: int) -> Completed:
-    assert _worker_env is not None
-    return run_chunk(_worker_env, indices, keep)
-
-
-POLL_SECONDS = 0.2
-
-
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def chunked(indices: Sequence[int], slots: int) -> list[Sequence[int]]:
+    """About eight chunks per slot, of at most 50 replications (a few seconds of work), so
+    the slots stay busy to the end and a lost chunk costs little."""
+    size = max(1, min(50, len(indices) // (slots * 8) or 1))
+    return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
 def run_replications(
@@ -96,49 +88,35 @@ def run_replications(
     *,
     first: int = 0,
     jobs: int | None = None,
+    scheduler: str | None = None,
     keep_histories: int = 1,
+    finished: Mapping[int, ReplicationMetrics] | None = None,
     on_chunk: Callable[[Completed], None] = lambda done: None,
 ) -> RunResult:
-    """Run `replications` replications, indices `first` onwards, on `jobs` processes
-    (default: all cores). Batches that continue where the last one stopped continue the
-    same seed sequence, so they add up to exactly the run that did them all at once.
+    """Run `replications` replications, indices `first` onwards, on `jobs` local processes
+    (default: all cores) or on the Dask cluster at `scheduler`. Batches that continue where
+    the last one stopped continue the same seed sequence, so they add up to exactly the run
+    that did them all at once. Replications in `finished` (a resumed run's) are not run again.
 
     Ctrl-C stops handing out work, lets running chunks finish and returns what completed,
-    marked interrupted.
+    marked interrupted. A failure of the machinery returns what completed with its reason.
     """
-    jobs = max(1, min(jobs or default_jobs(), replications))
+    stop = first + replications
     result = RunResult(replications)
+    result.metrics.update({i: m for i, m in (finished or {}).items() if first <= i < stop})
+    todo = [i for i in range(first, stop) if i not in result.metrics]
 
     def take(done: Completed) -> None:
         for index, metrics, _ in done:
             result.metrics[index] = metrics
         on_chunk(done)
 
-    size = max(1, min(50, replications // (jobs * 8) or 1))
-    stop = first + replications
-    chunks = [range(i, min(i + size, stop)) for i in range(first, stop, size)]
-    if jobs == 1:
-        try:
-            for chunk in chunks:
-                take(run_chunk(env, chunk, keep_histories))
-        except KeyboardInterrupt:
-            result.interrupted = True
+    if not todo:
         return result
-
-    with (
-        stop_requests() as stopping,
-        ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(env,)) as pool,
-    ):
-        pending: set[Future] = {pool.submit(_worker_chunk, c, keep_histories) for c in chunks}
-        while pending and not stopping.is_set():
-            finished, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for future in finished:
-                take(future.result())
-        if pending:
-            result.interrupted = True
-            for future in pending:
-                future.cancel()
-            for future in pending:
-                if not future.cancelled():
-                    take(future.result())
+    with stop_requests() as stopping, open_backend(jobs, scheduler) as backend:
+        try:
+            chunks = chunked(todo, min(backend.slots, len(todo)))
+            result.interrupted = not backend.run(env, chunks, keep_histories, take, stopping)
+        except HarnessError as exc:
+            result.error = str(exc)
     return result

@@ -117,7 +117,8 @@ def test_the_constraints_pin_every_dependency_within_its_range_and_not_the_proje
     pins = constraints()
     assert canonicalize_name("safeguard-harness") not in pins
     requirements = [Requirement(r) for r in project()["dependencies"]]
-    requirements += [Requirement(r) for r in project()["optional-dependencies"]["test"]]
+    for extra in ("test", "dask"):
+        requirements += [Requirement(r) for r in project()["optional-dependencies"][extra]]
     for requirement in requirements:
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue

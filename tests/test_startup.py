@@ -15,7 +15,18 @@ import pytest
 import tomli_w
 from conftest import ROOT, small_raw
 
-HEAVY = ("scipy", "matplotlib", "locust", "gevent", "fastapi", "uvicorn", "hypothesis", "requests")
+HEAVY = (
+    "scipy",
+    "matplotlib",
+    "locust",
+    "gevent",
+    "fastapi",
+    "uvicorn",
+    "hypothesis",
+    "requests",
+    "dask",
+    "distributed",
+)
 
 # Runs the command line in this interpreter, then prints the exit code and the heavy
 # libraries imported, as JSON on the last line of stdout.

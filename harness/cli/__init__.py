@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from ..errors import BadInput
+from ..errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput, HarnessError
 from ..interrupts import exit_at_once_on_signals
 
 with exit_at_once_on_signals("harness: interrupted while starting; nothing was written"):
@@ -48,7 +49,8 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Exit codes: 0 ok, 1 a gate or check failed, 2 bad input, 130 interrupted."""
+    """Exit codes (harness/errors.py): 0 ok, 1 a gate or check failed, 2 bad input,
+    3 harness error, 130 interrupted."""
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGTERM, _terminate)
@@ -56,7 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except BadInput as exc:
         print(f"harness: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("harness: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except HarnessError as exc:
+        print(f"harness: harness error: {exc}", file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    except Exception as exc:  # a bug or a broken machine, not the system under test
+        traceback.print_exc()
+        print(f"harness: harness error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_HARNESS_ERROR

@@ -10,12 +10,14 @@ from rich.console import Console
 
 from ..errors import BadInput
 from ..estimate.command import add_estimator_argument, estimator_override
-from ..run_folder import RunFolder
+from ..run_folder.layout import EXPERIMENT
 from .common import (
     add_experiment_arguments,
     add_simulation_arguments,
+    harness_error,
     interrupted,
     load_experiment,
+    output_folder,
     simulate,
 )
 
@@ -29,9 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--baseline, also fail when slip-through or exposure is significantly worse than "
         "in that earlier run folder of the same experiment. Writes a normal run folder and, "
         "with --junit, JUnit XML with one test case per gate and comparison. Exit codes: "
-        "0 every gate held, 1 a gate failed or a regression was found, 2 bad input, 130 "
-        "interrupted (partial result written). With importance sampling (--estimator "
-        "importance or estimate.method), gates are decided on the weighted estimates.",
+        "0 every gate held, 1 a gate failed or a regression was found, 2 bad input, 3 "
+        "harness error (a lost worker; partial result written), 130 interrupted (partial "
+        "result written). With importance sampling (--estimator importance or "
+        "estimate.method), gates are decided on the weighted estimates.",
     )
     add_experiment_arguments(p)
     p.add_argument(
@@ -60,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
     baseline = load_baseline(args.baseline, experiment) if args.baseline is not None else None
     junit_path = junit.check_target(args.junit) if args.junit is not None else None
     out, err = Console(), Console(stderr=True)
-    folder = RunFolder.create(experiment.experiment.name, args.out)
+    folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
     check = simulate(args, experiment, folder, partial(run_check, baseline=baseline))
     if check.estimator == "importance":
         from ..estimate.report import print_estimate
@@ -73,6 +76,8 @@ def main(args: argparse.Namespace) -> int:
         junit.write(check, junit_path)
         err.print(f"JUnit XML: {junit_path}")
     err.print(f"run folder: {folder.path}")
+    if check.error is not None:
+        return harness_error(check.summary, folder, err)
     if check.interrupted:
         return interrupted(check.summary, folder, err)
     return 0 if check.passed else 1

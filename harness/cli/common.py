@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from rich.console import Console
@@ -12,7 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from targets.moderation.clock import MAX_TIME_SCALE
 
+from ..backends import SCHEDULER_VARIABLE, scheduler_address
 from ..client import ADMIN_TOKEN_VARIABLE
+from ..errors import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput
 from ..experiment import Experiment, load
 from ..interrupts import exec_holding_signals
 from ..run_folder import RunFolder
@@ -93,6 +96,17 @@ def add_simulation_arguments(parser: argparse.ArgumentParser, *, histories: bool
     parser.add_argument(
         "--jobs", type=count(1), metavar="N", help="processes for replications (default: all cores)"
     )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help=f"run the replications on this Dask cluster (default: ${SCHEDULER_VARIABLE}, "
+        "else local processes); needs the dask extra",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue the interrupted run of the same file (and --set) in this folder",
+    )
     if histories:
         parser.add_argument(
             "--histories",
@@ -155,9 +169,35 @@ def simulate(
             experiment,
             folder,
             jobs=args.jobs,
+            scheduler=scheduler_address(args.scheduler),
+            resume=args.resume is not None,
             keep_histories=args.histories,
             on_progress=lambda n: progress.advance(task, n),
         )
+
+
+def output_folder(args: argparse.Namespace, name: str, file: str) -> RunFolder:
+    """Where a command writes: the folder --resume continues (one with `file`, which the
+    recorder checks holds the same experiment), or a new one (--out, else
+    results/<name>-<time>)."""
+    if args.resume is None:
+        return RunFolder.create(name, args.out)
+    if args.out is not None:
+        raise BadInput("--resume DIR writes into DIR: leave out --out")
+    if not (Path(args.resume) / file).is_file():
+        raise BadInput(f"--resume {args.resume}: not a folder this command wrote (no {file})")
+    return RunFolder(Path(args.resume))
+
+
+def harness_error(summary: dict, folder: RunFolder, err: Console) -> int:
+    """Say that the machinery failed and where the partial result is; the exit code 3."""
+    done = summary["replications"]
+    reason = summary.get("error") or summary.get("live", {}).get("reason")
+    err.print(
+        f"[red]harness error: {reason}; partial result ({done['completed']} of "
+        f"{done['requested']} replications) in {folder.path}[/red]"
+    )
+    return EXIT_HARNESS_ERROR
 
 
 def interrupted(summary: dict, folder: RunFolder, err: Console) -> int:
@@ -167,7 +207,7 @@ def interrupted(summary: dict, folder: RunFolder, err: Console) -> int:
         f"[yellow]interrupted: partial result ({done['completed']} of {done['requested']} "
         f"replications) in {folder.path}[/yellow]"
     )
-    return 130
+    return EXIT_INTERRUPTED
 
 
 def in_live_process() -> bool:

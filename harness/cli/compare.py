@@ -8,10 +8,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..errors import BadInput
+from ..backends import scheduler_address
+from ..errors import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput
 from ..matrix import load_comparison, toml_value
 from ..run_folder import RunFolder
-from .common import add_override_arguments, add_simulation_arguments, progress_bar
+from .common import add_override_arguments, add_simulation_arguments, output_folder, progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run every configuration of a comparison file ([matrix] and/or "
         "[[configurations]]) with the same seeds, or compare finished run folders (the first "
         "is the baseline), and write comparison.json, comparison.csv and a self-contained "
-        "report.html. Exit codes: 0 ok, 2 bad input, 130 interrupted (partial comparison "
-        "written).",
+        "report.html. Exit codes: 0 ok, 2 bad input, 3 harness error (a lost worker; partial "
+        "comparison written), 130 interrupted (partial comparison written).",
     )
     p.add_argument(
         "targets",
@@ -56,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     from ..compare import run_matrix
 
-    folder = RunFolder.create(plan.name, args.out)
+    folder = output_folder(args, plan.name, "matrix.toml")
     first = plan.configurations[0].experiment
     # an importance run stops at its target relative error: no total is known ahead
     total = None if first.estimate.method == "importance" else first.experiment.replications
@@ -69,6 +70,8 @@ def main(args: argparse.Namespace) -> int:
             plan,
             folder,
             jobs=args.jobs,
+            scheduler=scheduler_address(args.scheduler),
+            resume=args.resume is not None,
             on_start=lambda i: bar.start_task(tasks[i]),
             on_progress=lambda i, n: bar.advance(tasks[i], n),
         )
@@ -79,9 +82,10 @@ def _compare_runs(args: argparse.Namespace, paths: list[Path], out: Console, err
     for path in paths:
         if not path.is_dir():
             raise BadInput(f"{path}: no such run folder (give one comparison file or run folders)")
-    if args.overrides or args.replications or args.dry_run:
+    if args.overrides or args.replications or args.dry_run or args.resume or args.scheduler:
         raise BadInput(
-            "--set, --replications and --dry-run apply to a comparison file, not to run folders"
+            "--set, --replications, --dry-run, --resume and --scheduler apply to a comparison "
+            "file, not to run folders"
         )
     if len(paths) < 2:
         raise BadInput(
@@ -103,7 +107,11 @@ def _finish(comparison: dict, folder: RunFolder, out: Console, err: Console) -> 
 
     print_comparison(comparison, out)
     err.print(f"report: {folder.path / 'report.html'}")
+    about = folder.read_json("manifest.json")
+    if about["status"] == "failed":
+        err.print(f"[red]harness error: {about.get('error')}; partial comparison[/red]")
+        return EXIT_HARNESS_ERROR
     if comparison["status"] != "completed":
         err.print(f"[yellow]interrupted: partial comparison in {folder.path}[/yellow]")
-        return 130
+        return EXIT_INTERRUPTED
     return 0

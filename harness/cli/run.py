@@ -18,14 +18,17 @@ from ..estimate.command import (
 )
 from ..experiment import Experiment
 from ..run_folder import RunFolder
+from ..run_folder.layout import EXPERIMENT
 from .common import (
     add_experiment_arguments,
     add_simulation_arguments,
     add_target_argument,
     count,
+    harness_error,
     in_live_process,
     interrupted,
     load_experiment,
+    output_folder,
     port,
     relaunch,
     scale,
@@ -41,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run an experiment (in-process simulator, or live against a served target)",
         description="Run an experiment and write results/<name>-<time>/ with the resolved "
         "experiment, summary.json, replications.csv, histories and a manifest. Exit codes: "
-        "0 ok, 1 a gate failed (or a live run failed), 2 bad input, 130 interrupted "
-        "(partial result written).",
+        "0 ok, 1 a gate failed, 2 bad input, 3 harness error (a lost worker, a failed live "
+        "run; partial result written), 130 interrupted (partial result written).",
     )
     add_experiment_arguments(p)
     add_simulation_arguments(p)
@@ -118,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
     from ..run import run_sim
 
     err = Console(stderr=True)
-    folder = RunFolder.create(experiment.experiment.name, args.out)
+    folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
     summary = simulate(args, experiment, folder, run_sim)
     return report(args, summary, folder, out, err)
 
@@ -127,8 +130,9 @@ def live(args: argparse.Namespace) -> int:
     """Live mode: validate here, then run in a process where Locust was imported first.
     A Ctrl-C before that process can stop a run cleanly leaves nothing behind, and says
     so; after it, the run folder keeps what was measured, marked interrupted."""
-    if args.jobs is not None:
-        raise BadInput("--jobs: live mode runs its users with --workers, not --jobs")
+    for option in ("jobs", "scheduler", "resume"):
+        if getattr(args, option) is not None:
+            raise BadInput(f"--{option}: live mode runs its users with --workers")
     try:
         experiment = load_live_experiment(args)
         if args.dry_run:
@@ -159,11 +163,8 @@ def live(args: argparse.Namespace) -> int:
         histories=args.histories,
         command=tuple(["harness", *redacted(args.argv)]),
     )
-    err = Console(stderr=True)
     summary = run_live(experiment, folder, options, stopping)
-    if summary["status"] == "failed":
-        err.print(f"[red]live run failed: {summary['live']['reason']}[/red]")
-    return report(args, summary, folder, Console(), err)
+    return report(args, summary, folder, Console(), Console(stderr=True))
 
 
 def report(args: argparse.Namespace, summary: dict, folder: RunFolder, out, err) -> int:
@@ -177,7 +178,7 @@ def report(args: argparse.Namespace, summary: dict, folder: RunFolder, out, err)
         print_gates(summary["gates"], out)
         err.print(f"run folder: {folder.path}")
     if summary["status"] == "failed":
-        return 1
+        return harness_error(summary, folder, err)
     if summary["status"] != "completed":
         return interrupted(summary, folder, err)
     return 0 if all(g["passed"] for g in summary["gates"]) else 1

@@ -7,6 +7,7 @@ results/<experiment>-<timestamp>/
   replications.csv     one row per replication (columns: `metrics.REPLICATION_COLUMNS`)
   outages.csv          one row per protected-account outage: when it began, how long it lasted
   histories/replication-NNNN.jsonl   full histories of the first replications
+  finished.pickle      finished replications' metrics, exactly, for `--resume`
 
 `folder` writes and reads the files, `record` writes a run as it goes, `read` reads runs
 back for comparisons, reports and baselines, and `pairing` says when two runs compare.
