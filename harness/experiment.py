@@ -31,6 +31,7 @@ from targets.moderation.durations import DAY, format_duration, seconds_of
 from .errors import BadInput
 from .estimate.spec import EstimateSpec
 from .metrics import INTERVAL_METRICS, METRIC_PATHS
+from .uncertainty.tables import refuse_distributions
 from .wording import explain, key_homes, suggest
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -535,6 +536,7 @@ def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] =
                 f"{where(table)}: {table}: this file compares several configurations; "
                 "run it with `harness compare`"
             )
+    refuse_distributions(raw, where)
     _check_keys(raw, Experiment, (), where)
     try:
         return Experiment.model_validate(raw)

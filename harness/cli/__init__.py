@@ -14,9 +14,9 @@ from typing import NoReturn
 
 from .. import __version__
 from ..errors import BadInput
-from . import check, compare, explore, replay, report, run, serve, worker
+from . import check, compare, explore, replay, report, run, sensitivity, serve, worker
 
-COMMANDS = (run, compare, report, check, serve, worker, explore, replay)
+COMMANDS = (run, sensitivity, compare, report, check, serve, worker, explore, replay)
 
 
 class Parser(argparse.ArgumentParser):
