@@ -15,7 +15,17 @@ import pytest
 import tomli_w
 from conftest import ROOT, small_raw
 
-HEAVY = ("scipy", "SALib", "matplotlib", "locust", "gevent", "fastapi", "uvicorn", "hypothesis", "requests")
+HEAVY = (
+    "scipy",
+    "SALib",
+    "matplotlib",
+    "locust",
+    "gevent",
+    "fastapi",
+    "uvicorn",
+    "hypothesis",
+    "requests",
+)
 
 # Runs the command line in this interpreter, then prints the exit code and the heavy
 # libraries imported, as JSON on the last line of stdout.

@@ -6,6 +6,8 @@ with the two-person rule and independent approvers it is p^2."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import tomli_w
@@ -13,7 +15,7 @@ from conftest import small_raw
 
 from harness.cli import main
 from harness.run_folder import RunFolder
-from harness.uncertainty.sensitivity import analyze, design, run_study
+from harness.uncertainty.sensitivity import analyze, design
 from harness.uncertainty.spec import load_study
 from harness.uncertainty.two_level import run_two_level
 
@@ -101,17 +103,22 @@ def test_an_additive_metric_recovers_its_first_order_indices():
         assert abs(found[name]["S1"] - expected) <= max(found[name]["S1_conf"], 0.03)
 
 
-def test_sensitivity_of_the_simulator_finds_the_one_parameter_that_matters(tmp_path):
+def test_sensitivity_of_the_simulator_finds_the_one_parameter_that_matters(tmp_path, capsys):
     """Protected reports only: the violating share of ordinary reports cannot matter."""
     raw = random_approvers(0.1, 0.5)
     raw["experiment"]["shift"] = "2h"
     raw["population"]["violating_share"] = {"dist": "uniform", "low": 0.1, "high": 0.9}
-    study = load_study(write(tmp_path, raw))
-    result = run_study(study, method="sobol", samples=16, replications=3, jobs=1)
+    out = tmp_path / "study"
+    argv = ["sensitivity", write(tmp_path, raw), "--samples", "16", "--replications", "3"]
+    assert main([*argv, "--jobs", "1", "--out", str(out)]) == 0
+    result = json.loads((out / "sensitivity.json").read_text())
     rows = result["metrics"][SLIP]["indices"]
     assert rows[0]["parameter"] == "operators.0.approve_probability"
     assert rows[0]["ST"] > 0.8
     assert rows[1]["ST"] < 0.1
+    assert "1    │ operators.0.approve_probability" in capsys.readouterr().out
+    assert (out / "report.html").read_text().count("<svg") == 2
+    assert (out / "sensitivity.csv").read_text().startswith("metric,rank,parameter,S1,")
 
 
 BAD = {

@@ -1,18 +1,16 @@
 """The inner loop: replications of each parameter set, spread over processes by set.
 
 Every set runs the same replication seeds (common random numbers), so two sets differ by
-their parameters, not by luck; a set whose population is the median's reuses its accounts."""
+their parameters, not by luck."""
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from ..environment import Environment
 from ..experiment import Experiment
-from ..roster import build_roster
 from ..runner import default_jobs, run_chunk
 from ..stats import design_effect
 
@@ -22,30 +20,10 @@ RATES = ("protected_slip_through.rate", "shift_incident_probability.rate")
 Outcome = dict[str, tuple[float, float]]
 """Each rate of a parameter set with the sampling variance of its estimate."""
 
-_base: Environment | None = None
-
-
-def _environment(experiment: Experiment) -> Environment:
-    """The set's environment, reusing the last population when it is the same one."""
-    global _base
-    if (
-        _base is None
-        or _base.experiment.population != experiment.population
-        or _base.seed != experiment.experiment.seed
-    ):
-        _base = Environment.build(experiment)
-        return _base
-    return dataclasses.replace(
-        _base,
-        experiment=experiment,
-        roster=build_roster(experiment),
-        target_safeguards=experiment.safeguards.target_config(),
-    )
-
 
 def outcome(experiment: Experiment, replications: int) -> Outcome:
     """Run the set's replications; its rates and their sampling variances."""
-    env = _environment(experiment)
+    env = Environment.build(experiment)  # the population is built once per process
     results = [metrics for _, metrics, _ in run_chunk(env, range(replications), 0)]
     pairs = [(r.slips, r.trials) for r in results]
     slips, trials = sum(s for s, _ in pairs), sum(n for _, n in pairs)

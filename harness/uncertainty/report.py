@@ -40,7 +40,9 @@ def print_band(section: dict, out: Console) -> None:
         )
     out.print(table)
     for p in section["parameters"]:
-        out.print(f"  uncertain: {p['key']} ~ {p['distribution']} (median {p['median']!r})")
+        median = p["median"]
+        shown = f"{median:.4g}" if isinstance(median, float) else repr(median)
+        out.print(f"  uncertain: {p['key']} ~ {p['distribution']} (median {shown})")
 
 
 def _pct(value: float | None) -> str:
