@@ -105,7 +105,9 @@ def _check_support(
 
 def _outside(parameter: Parameter, value: Any, exc: BadInput, where) -> BadInput:
     """The error for a distribution that reaches a value its key refuses."""
-    reason = str(exc).rsplit(": ", 1)[-1]
+    text = str(exc)
+    shown = f": {parameter.key} = {value!r}: "
+    reason = text.split(shown, 1)[1] if shown in text else text.split(": ", 1)[-1]
     return BadInput(
         f"{where(parameter.key)}: {parameter.key} = {parameter.distribution.describe()}: "
         f"reaches {value!r}, which the key does not allow ({reason})"
