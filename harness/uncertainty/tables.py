@@ -34,6 +34,6 @@ def refuse_distributions(raw: dict[str, Any], where: Callable[[str], str]) -> No
     """Commands that run one configuration need numbers: say which key is uncertain."""
     for key, _ in distributions(raw):
         raise BadInput(
-            f"{where(key)}: {key}: a distribution; only `harness run` and `harness sensitivity` "
-            "draw uncertain parameters, here the key needs a value"
+            f"{where(key)}: {key}: a distribution; only `harness run` (simulated) and "
+            "`harness sensitivity` draw uncertain parameters, here the key needs a value"
         )
