@@ -43,7 +43,10 @@ def analyze(
     metric did not vary (no index can be computed)."""
     if float(np.var(y)) == 0.0:
         rows = [{"parameter": n, **dict.fromkeys(_keys(method))} for n in names]
-        return _ranked(rows, method), f"the metric was {y[0]:g} in every parameter set"
+        return _ranked(rows, method), (
+            f"the rate was {y[0]:g} in every parameter set, so no index can be computed: "
+            "give each set more replications (--replications)"
+        )
     spec = problem(names)
     if method == "sobol":
         from SALib.analyze import sobol
