@@ -56,7 +56,9 @@ def print_sensitivity(study: dict, out: Console) -> None:
         table = Table(
             title=f"Sensitivity of {LABELS[rate]} ({_method(study)})", title_justify="left"
         )
-        for column in ("rank", "parameter", *(_columns(sobol))):
+        table.add_column("rank")
+        table.add_column("parameter", overflow="fold")  # a dotted key is read whole
+        for column in _columns(sobol):
             table.add_column(column)
         for row in entry["indices"]:
             table.add_row(str(row["rank"]), row["parameter"], *_cells(row, sobol))
