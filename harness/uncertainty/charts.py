@@ -15,7 +15,7 @@ def indices_chart(result: dict, rate: str = RATE) -> Figure:
     """Horizontal bars of each parameter's indices with their 95% intervals, ranked."""
     rows = result["metrics"][rate]["indices"][::-1]
     sobol = result["method"] == "sobol"
-    fig = Figure(figsize=(7, 0.5 + 0.5 * len(rows)))
+    fig = Figure(figsize=(7, 0.8 + 0.5 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
     positions = range(len(rows))
     bars = [("ST", "ST_conf", "total ST"), ("S1", "S1_conf", "first-order S1")]
@@ -36,7 +36,6 @@ def indices_chart(result: dict, rate: str = RATE) -> Figure:
     ax.set_yticklabels([r["parameter"] for r in rows])
     ax.set_xlabel(f"index for {LABELS[rate]} (bars: 95% interval)")
     ax.legend(frameon=False, loc="lower right")
-    fig.tight_layout()
     return fig
 
 
@@ -45,20 +44,19 @@ def against_top_chart(result: dict, rate: str = RATE) -> Figure:
     """The rate in every parameter set against the most influential parameter."""
     top = result["metrics"][rate]["indices"][0]["parameter"]
     column = [p["key"] for p in result["parameters"]].index(top)
+    options = result["parameters"][column].get("options")
     xs = [s["values"][column] for s in result["sets"]]
     ys = [s["rates"][rate] for s in result["sets"]]
-    fig = Figure(figsize=(7, 3.5))
+    fig = Figure(figsize=(7, 3.5), layout="constrained")
     ax = fig.add_subplot()
-    if all(isinstance(x, int | float) for x in xs):
+    if options is None:
         ax.scatter(xs, ys, s=6, alpha=0.5, color=BASELINE_COLOR)
-    else:
-        options = sorted({str(x) for x in xs})
-        ax.scatter([options.index(str(x)) for x in xs], ys, s=6, alpha=0.5, color=BASELINE_COLOR)
-        ax.set_xticks(range(len(options)), options)
+    else:  # a choice: its options in the file's order
+        ax.scatter([options.index(x) for x in xs], ys, s=6, alpha=0.5, color=BASELINE_COLOR)
+        ax.set_xticks(range(len(options)), [str(o) for o in options])
     ax.set_xlabel(top)
     ax.set_ylabel(LABELS[rate])
     ax.yaxis.set_major_formatter(AXIS_PERCENT)
-    fig.tight_layout()
     return fig
 
 

@@ -111,7 +111,16 @@ def run_study(
         "replications_per_set": replications,
         "seed": seed,
         "parameters": [
-            {"key": p.key, "distribution": p.distribution.describe()} for p in study.parameters
+            {
+                "key": p.key,
+                "distribution": p.distribution.describe(),
+                **(
+                    {"options": p.distribution.params["choice"]}
+                    if p.distribution.kind == "choice"
+                    else {}
+                ),
+            }
+            for p in study.parameters
         ],
         "metrics": metrics,
         "sets": [
