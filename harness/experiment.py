@@ -32,6 +32,7 @@ from .errors import BadInput
 from .estimate.spec import EstimateSpec
 from .metrics import INTERVAL_METRICS, METRIC_PATHS
 from .personas import PERSONAS, PersonaEntry, Probability
+from .uncertainty.tables import refuse_distributions
 from .wording import explain, key_homes, suggest
 
 DEPENDENCE_LEVELS = ("zero", "low", "moderate", "high", "complete")
@@ -446,6 +447,7 @@ def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] =
                 f"{where(table)}: {table}: this file compares several configurations; "
                 "run it with `harness compare`"
             )
+    refuse_distributions(raw, where)
     _check_keys(raw, Experiment, (), where)
     try:
         return Experiment.model_validate(raw)

@@ -17,6 +17,7 @@ from conftest import ROOT, small_raw
 
 HEAVY = (
     "scipy",
+    "SALib",
     "matplotlib",
     "locust",
     "gevent",
@@ -73,7 +74,9 @@ ANSWERED_AT_ONCE = {
     "dry run": (["run", "experiments/ci-gate.toml", "--dry-run"], 0),
     "live dry run": (["run", "experiments/outage-live.toml", "--mode", "live", "--dry-run"], 0),
     "comparison dry run": (["compare", "experiments/safeguard-matrix.toml", "--dry-run"], 0),
+    "uncertain dry run": (["run", "experiments/unknown-insider.toml", "--dry-run"], 0),
     "run, bad file": (["run", "{typo}"], 2),
+    "sensitivity, bad file": (["sensitivity", "{typo}"], 2),
     "check, bad file": (["check", "{typo}"], 2),
     "compare, bad file": (["compare", "{typo}"], 2),
     "explore, bad file": (["explore", "{typo}"], 2),

@@ -135,14 +135,23 @@ def load_experiment(
     extra: Sequence[str] = (),
     replications_key: str = "experiment.replications",
 ) -> Experiment:
-    """The experiment file with --set overrides, then `extra` ones, and --replications
-    (as `replications_key`) and --seed where given."""
+    """The experiment file with its overrides (`experiment_overrides`)."""
+    return load(args.experiment, experiment_overrides(args, extra, replications_key))
+
+
+def experiment_overrides(
+    args: argparse.Namespace,
+    extra: Sequence[str] = (),
+    replications_key: str = "experiment.replications",
+) -> list[str]:
+    """--set overrides, then `extra` ones, and --replications (as `replications_key`) and
+    --seed where given."""
     overrides = [*args.overrides, *extra]
     if getattr(args, "replications", None) is not None:
         overrides.append(f"{replications_key}={args.replications}")
     if getattr(args, "seed", None) is not None:
         overrides.append(f"experiment.seed={args.seed}")
-    return load(args.experiment, overrides)
+    return overrides
 
 
 def progress_bar(console: Console) -> Progress:

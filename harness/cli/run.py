@@ -19,11 +19,14 @@ from ..estimate.command import (
 from ..experiment import Experiment
 from ..run_folder import RunFolder
 from ..run_folder.layout import EXPERIMENT
+from ..uncertainty.command import add_uncertainty_arguments, refuse_plain, run_uncertain
+from ..uncertainty.spec import load_study
 from .common import (
     add_experiment_arguments,
     add_simulation_arguments,
     add_target_argument,
     count,
+    experiment_overrides,
     harness_error,
     in_live_process,
     interrupted,
@@ -52,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=count(0), metavar="S", help="override the file's")
     p.add_argument("--json", action="store_true", help="print summary.json instead of a table")
     add_estimator_argument(p)
+    add_uncertainty_arguments(p)
     p.add_argument(
         "--dry-run",
         action="store_true",
@@ -111,7 +115,11 @@ def main(args: argparse.Namespace) -> int:
     given = [name for name in LIVE_ONLY if getattr(args, name) not in (None, False)]
     if given:
         raise BadInput(f"--{given[0].replace('_', '-')} needs --mode live")
-    experiment = load_experiment(args, estimator_override(args))
+    study = load_study(args.experiment, experiment_overrides(args, estimator_override(args)))
+    refuse_plain(args, study)
+    if study.parameters and not args.dry_run:
+        return run_uncertain(args, study)
+    experiment = study.median
     out = Console()
     if args.dry_run:
         print(experiment.to_toml(), end="")

@@ -1,0 +1,73 @@
+"""A Sobol' sensitivity study of four uncertain parameters on the incident population, timed
+next to the same number of plain replications in the same run.
+
+Parameters: the reviewers' error on a clear case and on a hard call, the tired reviewers'
+hours into the shift and the departing insider's hazard window. Prints the wall time, the
+widest 95% interval of any index (aim: narrower than 0.1) and the machine's load.
+Aim: under 10 minutes on the 2-core machine.
+
+    python benchmarks/bench_sensitivity.py [--samples N] [--replications R] [--jobs J]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from harness.experiment import load
+from harness.uncertainty.evaluate import RATES, evaluate
+from harness.uncertainty.sensitivity import run_study
+from harness.uncertainty.spec import load_study
+
+ROOT = Path(__file__).resolve().parent.parent
+INCIDENT = ROOT / "experiments" / "incident-2017.toml"
+UNCERTAIN = (
+    'operators.0.error={dist="lognormal",median=0.003,error_factor=5}',
+    'operators.0.ambiguous_error={dist="uniform",low=0.01,high=0.2}',
+    'operators.1.hours_into_shift={dist="uniform",low=0,high=12}',
+    'operators.2.hazard_window={dist="uniform",low=600,high=7200}',
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=256, help="Sobol' base samples N")
+    parser.add_argument("--replications", type=int, default=4, help="per parameter set")
+    parser.add_argument("--jobs", type=int, default=None)
+    args = parser.parse_args()
+    study = load_study(INCIDENT, UNCERTAIN)
+    print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    start = time.perf_counter()
+    result = run_study(
+        study, method="sobol", samples=args.samples, replications=args.replications, jobs=args.jobs
+    )
+    study_seconds = time.perf_counter() - start
+    sets = result["evaluations"]
+    plain = load(INCIDENT)
+    start = time.perf_counter()
+    evaluate([plain] * sets, args.replications, jobs=args.jobs)
+    plain_seconds = time.perf_counter() - start
+    widest = max(
+        2 * r[k]
+        for rate in RATES
+        for r in result["metrics"][rate]["indices"]
+        for k in ("S1_conf", "ST_conf")
+        if r[k] is not None
+    )
+    for row in result["metrics"][RATES[0]]["indices"]:
+        print(
+            f"  {row['parameter']:<34} ST {row['ST']:.3f} ± {row['ST_conf']:.3f}  "
+            f"S1 {row['S1']:.3f} ± {row['S1_conf']:.3f}"
+        )
+    print(f"parameter sets: {sets:,} x {args.replications} replications")
+    print(f"sensitivity study:         {study_seconds:8.1f} s")
+    print(f"same plain replications:   {plain_seconds:8.1f} s (median parameters, same run)")
+    print(f"widest 95% index interval: {widest:8.3f} (aim < 0.1)")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(f"aim: under 10 minutes -> {'met' if study_seconds < 600 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

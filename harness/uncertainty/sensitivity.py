@@ -1,0 +1,142 @@
+"""Global sensitivity of the rates to the uncertain parameters, with SALib.
+
+Designs are drawn on the unit cube and mapped through each distribution's quantile function,
+so the indices are those of the parameters as distributed. Sobol' (Saltelli's design,
+first-order and total indices, N x (k + 2) parameter sets) apportions the variance; Morris
+screening (N x (k + 1) sets) ranks many parameters more cheaply."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .evaluate import RATES, evaluate
+from .sampling import value_sets
+from .spec import Study
+
+METHODS = ("sobol", "morris")
+MORRIS_LEVELS = 4
+
+
+def problem(names: Sequence[str]) -> dict:
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def design(method: str, dimensions: int, samples: int, seed: int) -> np.ndarray:
+    """The unit-cube points the method needs."""
+    spec = problem([f"x{i}" for i in range(dimensions)])
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(spec, samples, calc_second_order=False, seed=seed)
+    from SALib.sample import morris
+
+    return morris.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
+
+
+def analyze(
+    method: str, names: Sequence[str], unit: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[list[dict], str | None]:
+    """One row of indices per parameter, most influential first, and a note when the
+    metric did not vary (no index can be computed)."""
+    if float(np.var(y)) == 0.0:
+        rows = [{"parameter": n, **dict.fromkeys(_keys(method))} for n in names]
+        return _ranked(rows, method), (
+            f"the rate was {y[0]:g} in every parameter set, so no index can be computed: "
+            "give each set more replications (--replications)"
+        )
+    spec = problem(names)
+    if method == "sobol":
+        from SALib.analyze import sobol
+
+        found = sobol.analyze(spec, y, calc_second_order=False, conf_level=0.95, seed=seed)
+    else:
+        from SALib.analyze import morris
+
+        found = morris.analyze(spec, unit, y, conf_level=0.95, num_levels=MORRIS_LEVELS, seed=seed)
+    rows = [
+        {"parameter": n, **{k: _finite(found[k][i]) for k in _keys(method)}}
+        for i, n in enumerate(names)
+    ]
+    return _ranked(rows, method), None
+
+
+def _keys(method: str) -> tuple[str, ...]:
+    if method == "sobol":
+        return ("S1", "S1_conf", "ST", "ST_conf")
+    return ("mu_star", "mu_star_conf", "sigma")
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _ranked(rows: list[dict], method: str) -> list[dict]:
+    key = "ST" if method == "sobol" else "mu_star"
+    rows = sorted(rows, key=lambda r: -(r[key] or 0.0))
+    return [{"rank": i + 1, **r} for i, r in enumerate(rows)]
+
+
+def run_study(
+    study: Study,
+    *,
+    method: str,
+    samples: int,
+    replications: int,
+    jobs: int | None = None,
+    on_progress: Callable[[int], None] = lambda n: None,
+) -> dict:
+    """Evaluate the design and compute every rate's indices; the study as sensitivity.json
+    records it (with each set's values and rates, for the charts)."""
+    seed = study.median.experiment.seed
+    names = [p.key for p in study.parameters]
+    unit = design(method, len(names), samples, seed % 2**32)
+    sets = value_sets(study.parameters, np.minimum(unit, np.nextafter(1.0, 0.0)))
+    outcomes = evaluate(
+        [study.experiment(v) for v in sets], replications, jobs=jobs, on_progress=on_progress
+    )
+    metrics = {}
+    for rate in RATES:
+        y = np.array([o[rate][0] for o in outcomes])
+        indices, note = analyze(method, names, unit, y, seed % 2**32)
+        metrics[rate] = {"variance": float(np.var(y)), "indices": indices, "note": note}
+    return {
+        "experiment": study.median.experiment.name,
+        "method": method,
+        "samples": samples,
+        "evaluations": len(sets),
+        "replications_per_set": replications,
+        "seed": seed,
+        "parameters": [
+            {
+                "key": p.key,
+                "distribution": p.distribution.describe(),
+                **(
+                    {"options": p.distribution.params["choice"]}
+                    if p.distribution.kind == "choice"
+                    else {}
+                ),
+            }
+            for p in study.parameters
+        ],
+        "metrics": metrics,
+        "sets": [
+            {"values": v, "rates": {rate: o[rate][0] for rate in RATES}}
+            for v, o in zip(sets, outcomes, strict=True)
+        ],
+    }
+
+
+def csv_rows(result: dict) -> tuple[list[str], list[list]]:
+    """sensitivity.csv: one row per metric and parameter, in rank order."""
+    keys = _keys(result["method"])
+    columns = ["metric", "rank", "parameter", *keys]
+    rows = [
+        [rate, r["rank"], r["parameter"], *(r[k] for k in keys)]
+        for rate, entry in result["metrics"].items()
+        for r in entry["indices"]
+    ]
+    return columns, rows
