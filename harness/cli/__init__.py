@@ -51,10 +51,11 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Exit codes (harness/errors.py): 0 ok, 1 a gate or check failed, 2 bad input,
     3 harness error, 130 interrupted."""
-    args = build_parser().parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    with exit_at_once_on_signals("harness: interrupted while starting; nothing was written"):
+        args = build_parser().parse_args(argv)  # nothing has started yet either
     try:
+        args.argv = list(sys.argv[1:] if argv is None else argv)
+        signal.signal(signal.SIGTERM, _terminate)
         return args.handler(args)
     except BadInput as exc:
         print(f"harness: {exc}", file=sys.stderr)
