@@ -104,3 +104,17 @@ def test_mistakes_are_flagged(raw, experiment_validator, comparison_validator):
 def test_the_small_experiment_passes(experiment_validator):
     """The files above differ from this one by their mistake alone."""
     assert experiment_validator.is_valid(small_raw())
+
+
+def test_a_reader_that_stops_early_is_no_error():
+    """`harness schema | head`: the rest of the schema is not wanted, nothing went wrong."""
+    done = subprocess.run(
+        f"{sys.executable} -m harness schema | head -1; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "{\n", "")

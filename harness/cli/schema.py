@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,5 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     from ..schema import file_schema
 
-    print(json.dumps(file_schema(args.comparison), indent=2))
+    try:
+        print(json.dumps(file_schema(args.comparison), indent=2), flush=True)
+    except BrokenPipeError:  # `harness schema | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
     return 0
