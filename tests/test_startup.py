@@ -83,6 +83,8 @@ ANSWERED_AT_ONCE = {
     "serve, bad file": (["serve", "{typo}"], 2),
     "replay, no trace": (["replay", "no-such-trace.json"], 2),
     "report, no folder": (["report", "no-such-folder"], 2),
+    "schema": (["schema"], 0),
+    "comparison schema": (["schema", "--comparison"], 0),
 }
 
 

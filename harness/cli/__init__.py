@@ -18,9 +18,20 @@ from ..errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadIn
 from ..interrupts import exit_at_once_on_signals
 
 with exit_at_once_on_signals("harness: interrupted while starting; nothing was written"):
-    from . import check, compare, explore, replay, report, run, sensitivity, serve, worker
+    from . import (
+        check,
+        compare,
+        explore,
+        replay,
+        report,
+        run,
+        schema,
+        sensitivity,
+        serve,
+        worker,
+    )
 
-COMMANDS = (run, sensitivity, compare, report, check, serve, worker, explore, replay)
+COMMANDS = (run, sensitivity, compare, report, check, serve, worker, explore, replay, schema)
 
 
 class Parser(argparse.ArgumentParser):

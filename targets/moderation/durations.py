@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 DAY = 86400.0
 _UNITS = {"d": DAY, "h": 3600.0, "m": 60.0, "s": 1.0}
@@ -66,5 +66,19 @@ def _coerce(value: object) -> float:
     return _bounded(seconds_of(value))
 
 
-Duration = Annotated[float, BeforeValidator(_coerce), PlainSerializer(format_duration)]
+DURATION_JSON_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": -MAX_DURATION, "maximum": MAX_DURATION},
+        {"type": "string", "pattern": r"^\s*(?:\d+(?:\.\d+)?\s*[dhms]\s*)+$"},
+    ],
+    "description": f"{DURATION_HELP}, or a number of seconds",
+}
+"""What editors check a duration against: the strings people write as well as seconds."""
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_coerce),
+    PlainSerializer(format_duration),
+    WithJsonSchema(DURATION_JSON_SCHEMA),
+]
 """A duration field: accepts "11m" (or plain seconds), holds seconds, writes "11m"."""
