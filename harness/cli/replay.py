@@ -54,16 +54,17 @@ def _replay(args: argparse.Namespace, output: JsonOutput) -> int:
     for line in setup.narrator.lines(attempt):
         print(f"  {line}")
     recorded, found = trace.finding, attempt.finding
+    outcome = _outcome(recorded, found)
     output.document = {
         "trace": args.trace,
-        "outcome": _outcome(recorded, found),
+        "outcome": outcome,
         "recorded": headline(recorded),
         "found": None if found is None else headline(found),
     }
     if found is None:
         print(f"no longer reproduces: recorded {headline(recorded)}")
         return 0
-    if output.document["outcome"] == "reproduces":
+    if outcome == "reproduces":
         print(f"reproduces: {headline(found)}")
     else:
         print(f"a different finding: {headline(found)}; recorded {headline(recorded)}")
