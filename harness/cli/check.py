@@ -12,7 +12,9 @@ from ..errors import BadInput
 from ..estimate.command import add_estimator_argument, estimator_override
 from ..run_folder.layout import EXPERIMENT
 from .common import (
+    JsonOutput,
     add_experiment_arguments,
+    add_json_argument,
     add_simulation_arguments,
     harness_error,
     interrupted,
@@ -46,10 +48,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
     add_estimator_argument(p)
     add_simulation_arguments(p)
+    add_json_argument(p, "the run folder, whether the check passed and summary.json")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    with JsonOutput(args) as output:
+        return _check(args, output)
+
+
+def _check(args: argparse.Namespace, output: JsonOutput) -> int:
     experiment = load_experiment(args, estimator_override(args))
     if not experiment.gates and args.baseline is None:
         raise BadInput(
@@ -76,6 +84,11 @@ def main(args: argparse.Namespace) -> int:
         junit.write(check, junit_path)
         err.print(f"JUnit XML: {junit_path}")
     err.print(f"run folder: {folder.path}")
+    output.document = {
+        "run_folder": str(folder.path),
+        "passed": check.passed,
+        "summary": check.summary,
+    }
     if check.error is not None:
         return harness_error(check.summary, folder, err)
     if check.interrupted:

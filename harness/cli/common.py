@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import redirect_stdout
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from types import TracebackType
+from typing import Any, NoReturn, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -115,6 +118,47 @@ def add_simulation_arguments(parser: argparse.ArgumentParser, *, histories: bool
             metavar="K",
             help="write the full history of the first K replications (default 1)",
         )
+
+
+def add_json_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """--json: one document on stdout, for scripts and CI."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {what} as one JSON document on stdout (messages go to stderr)",
+    )
+
+
+def print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2))
+
+
+class JsonOutput:
+    """With --json, everything the command prints while inside goes to stderr, and the
+    `document` set inside is printed alone on stdout on the way out, so stdout parses as
+    JSON. Without --json, nothing changes."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.enabled: bool = getattr(args, "json", False)
+        self.document: Any = None
+        self._redirect = redirect_stdout(sys.stderr)
+
+    def __enter__(self) -> JsonOutput:
+        if self.enabled:
+            self._redirect.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.enabled:
+            return
+        self._redirect.__exit__(kind, exc, tb)
+        if exc is None and self.document is not None:
+            print_json(self.document)
 
 
 def add_target_argument(

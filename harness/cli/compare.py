@@ -12,7 +12,14 @@ from ..backends import scheduler_address
 from ..errors import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput
 from ..matrix import load_comparison, toml_value
 from ..run_folder import RunFolder
-from .common import add_override_arguments, add_simulation_arguments, output_folder, progress_bar
+from .common import (
+    JsonOutput,
+    add_json_argument,
+    add_override_arguments,
+    add_simulation_arguments,
+    output_folder,
+    progress_bar,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,14 +45,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="validate the file and list the configurations without running them",
     )
+    add_json_argument(p, "the comparison folder and comparison.json")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    with JsonOutput(args) as output:
+        return _compare(args, output)
+
+
+def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
     paths = [Path(p) for p in args.targets]
-    out, err = Console(), Console(stderr=True)
+    err = Console(stderr=True)
     if len(paths) > 1 or paths[0].is_dir():
-        return _compare_runs(args, paths, out, err)
+        return _compare_runs(args, paths, output, err)
     extra = [f"experiment.replications={args.replications}"] if args.replications else []
     plan = load_comparison(paths[0], [*args.overrides, *extra])
     if args.dry_run:
@@ -54,6 +67,12 @@ def main(args: argparse.Namespace) -> int:
             print(f"#{i + 1} {c.name}{mark}")
             for key, value in c.values:
                 print(f"    {key} = {toml_value(value)}")
+        output.document = {
+            "configurations": [
+                {"name": c.name, "baseline": i == plan.baseline, "values": dict(c.values)}
+                for i, c in enumerate(plan.configurations)
+            ]
+        }
         return 0
     from ..compare import run_matrix
 
@@ -75,10 +94,12 @@ def main(args: argparse.Namespace) -> int:
             on_start=lambda i: bar.start_task(tasks[i]),
             on_progress=lambda i, n: bar.advance(tasks[i], n),
         )
-    return _finish(comparison, folder, out, err)
+    return _finish(comparison, folder, output, err)
 
 
-def _compare_runs(args: argparse.Namespace, paths: list[Path], out: Console, err: Console) -> int:
+def _compare_runs(
+    args: argparse.Namespace, paths: list[Path], output: JsonOutput, err: Console
+) -> int:
     for path in paths:
         if not path.is_dir():
             raise BadInput(f"{path}: no such run folder (give one comparison file or run folders)")
@@ -95,18 +116,23 @@ def _compare_runs(args: argparse.Namespace, paths: list[Path], out: Console, err
 
     runs = comparable_runs(paths)
     folder = RunFolder.create("compare", args.out)
-    return _finish(compare_folders(runs, folder), folder, out, err)
+    return _finish(compare_folders(runs, folder), folder, output, err)
 
 
 def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _finish(comparison: dict, folder: RunFolder, out: Console, err: Console) -> int:
+def _finish(comparison: dict, folder: RunFolder, output: JsonOutput, err: Console) -> int:
     from ..console import print_comparison
 
-    print_comparison(comparison, out)
+    print_comparison(comparison, Console())
     err.print(f"report: {folder.path / 'report.html'}")
+    output.document = {
+        "folder": str(folder.path),
+        "report": str(folder.path / "report.html"),
+        "comparison": folder.read_json("comparison.json"),
+    }
     about = folder.read_json("manifest.json")
     if about["status"] == "failed":
         err.print(f"[red]harness error: {about.get('error')}; partial comparison[/red]")

@@ -7,10 +7,18 @@ import argparse
 from targets.moderation import TARGET_FAULTS, parse_duration
 
 from ..errors import BadInput
+from ..experiment import Experiment
 from ..explore.findings import KINDS
 from ..explore.moves import DEPTH
 from ..run_folder import RunFolder
-from .common import add_experiment_arguments, add_target_argument, count, load_experiment
+from .common import (
+    JsonOutput,
+    add_experiment_arguments,
+    add_json_argument,
+    add_target_argument,
+    count,
+    load_experiment,
+)
 
 BUDGET = 5000  # sequences searched by default (about 5 to 10 seconds on one core)
 EXHAUSTIVE_DEPTH = 6  # every sequence up to this long, by default (under a minute)
@@ -87,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"longest sequence of moves tried (default {DEPTH} sampled, "
         f"{EXHAUSTIVE_DEPTH} exhaustive; at most {BOUND})",
     )
+    add_json_argument(p, "the run folder, explore.json and the trace files")
     p.set_defaults(handler=main)
 
 
@@ -130,10 +139,23 @@ def main(args: argparse.Namespace) -> int:
     bounded = args.exhaustive or args.most_likely is not None
     _check_mode(args, bounded)
     experiment = load_experiment(args)
-    if bounded:
-        from .explore_bounded import run
+    with JsonOutput(args) as output:
+        if bounded:
+            from .explore_bounded import run
 
-        return run(args, experiment)
+            code, folder = run(args, experiment)
+        else:
+            code, folder = _sample(args, experiment)
+        output.document = {
+            "run_folder": str(folder.path),
+            "explore": folder.read_json("explore.json"),
+            "traces": sorted(str(p) for p in folder.path.glob("trace*.json")),
+        }
+    return code
+
+
+def _sample(args: argparse.Namespace, experiment: Experiment) -> tuple[int, RunFolder]:
+    """The sampling search (Hypothesis) and what it prints; the exit code and the folder."""
     args.depth = args.depth or DEPTH
     from ..explore.narrate import headline
     from ..explore.runs import TRACE_FILE, Setup, explore
@@ -158,7 +180,7 @@ def main(args: argparse.Namespace) -> int:
     )
     if searched.interrupted:
         print(f"{name}: interrupted after {tried}; partial record in {folder.path}")
-        return 130
+        return 130, folder
     if trace is None:
         space = done.summary["space"]
         print(f"{name}: no way past found in {tried}")
@@ -168,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
             f"{', '.join(space['faults']) or 'none'}; mistakes allowed: {space['mistakes']}"
         )
         print(f"run folder: {folder.path}")
-        return 0
+        return 0, folder
     steps = len(trace.steps)
     shrunk = f", shrunk from {searched.first_length} steps" if searched.first_length > steps else ""
     print(
@@ -180,4 +202,4 @@ def main(args: argparse.Namespace) -> int:
     print(headline(trace.finding))
     path = folder.path / TRACE_FILE
     print(f"trace: {path}  (harness replay {path})")
-    return 1
+    return 1, folder

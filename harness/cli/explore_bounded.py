@@ -13,8 +13,9 @@ from ..experiment import Experiment
 from ..run_folder import RunFolder
 
 
-def run(args: argparse.Namespace, experiment: Experiment) -> int:
-    """Exit codes as for sampling: 0 none found, 1 a way past, 130 interrupted."""
+def run(args: argparse.Namespace, experiment: Experiment) -> tuple[int, RunFolder]:
+    """Exit codes as for sampling: 0 none found, 1 a way past, 130 interrupted; and the
+    run folder."""
     from ..explore.bounded import run_bounded
     from ..explore.runs import Setup
     from .explore import EXHAUSTIVE_DEPTH
@@ -32,13 +33,13 @@ def run(args: argparse.Namespace, experiment: Experiment) -> int:
     took = f"{searched.states:,} distinct states in {searched.seconds:.1f}s"
     if searched.stopped_by == "interrupted":
         print(f"{name}: interrupted after {took}; partial record in {folder.path}")
-        return 130
+        return 130, folder
     if done.ways:
         _print_ways(done, name, bounds, took, folder)
-        return 1
+        return 1, folder
     _print_none(done, name, bounds, took)
     print(f"run folder: {folder.path}")
-    return 0
+    return 0, folder
 
 
 def _print_ways(done, name: str, bounds: str, took: str, folder: RunFolder) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..explore.findings import Finding
 from ..explore.moves import DEPTH
 from ..explore.trace import read_trace, trace_experiment
-from .common import add_override_arguments, add_target_argument
+from .common import JsonOutput, add_json_argument, add_override_arguments, add_target_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,10 +23,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("trace", metavar="TRACE", help="a trace.json written by harness explore")
     add_override_arguments(p, out=False, what="the trace's experiment")
     add_target_argument(p)
+    add_json_argument(p, "whether the finding still happens")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    with JsonOutput(args) as output:
+        return _replay(args, output)
+
+
+def _replay(args: argparse.Namespace, output: JsonOutput) -> int:
     trace = read_trace(args.trace)
     experiment = trace_experiment(trace, args.trace, args.overrides)
     from ..explore.narrate import headline
@@ -47,11 +54,26 @@ def main(args: argparse.Namespace) -> int:
     for line in setup.narrator.lines(attempt):
         print(f"  {line}")
     recorded, found = trace.finding, attempt.finding
+    outcome = _outcome(recorded, found)
+    output.document = {
+        "trace": args.trace,
+        "outcome": outcome,
+        "recorded": headline(recorded),
+        "found": None if found is None else headline(found),
+    }
     if found is None:
         print(f"no longer reproduces: recorded {headline(recorded)}")
         return 0
-    if (found.kind, found.step, found.detail) == (recorded.kind, recorded.step, recorded.detail):
+    if outcome == "reproduces":
         print(f"reproduces: {headline(found)}")
     else:
         print(f"a different finding: {headline(found)}; recorded {headline(recorded)}")
     return 1
+
+
+def _outcome(recorded: Finding, found: Finding | None) -> str:
+    """reproduces, different (another finding happens) or gone."""
+    if found is None:
+        return "gone"
+    same = (found.kind, found.step, found.detail) == (recorded.kind, recorded.step, recorded.detail)
+    return "reproduces" if same else "different"

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import BadInput
+from .common import add_json_argument, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("folder", metavar="RUN_DIR", help="a run folder or a comparison folder")
     p.add_argument("--png", action="store_true", help="also write the charts as charts/<name>.png")
+    add_json_argument(p, "the folder's kind and the report's path")
     p.set_defaults(handler=main)
 
 
@@ -30,5 +32,8 @@ def main(args: argparse.Namespace) -> int:
     from ..compare import report_folder
 
     kind, _ = report_folder(path, png=args.png)
-    Console(stderr=True).print(f"{kind} report: {path / 'report.html'}")
+    report = path / "report.html"
+    Console(stderr=True).print(f"{kind} report: {report}")
+    if args.json:
+        print_json({"kind": kind, "folder": str(path), "report": str(report)})
     return 0

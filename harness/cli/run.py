@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import sys
 
@@ -23,6 +22,7 @@ from ..uncertainty.command import add_uncertainty_arguments, refuse_plain, run_u
 from ..uncertainty.spec import load_study
 from .common import (
     add_experiment_arguments,
+    add_json_argument,
     add_simulation_arguments,
     add_target_argument,
     count,
@@ -33,6 +33,7 @@ from .common import (
     load_experiment,
     output_folder,
     port,
+    print_json,
     relaunch,
     scale,
     simulate,
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_experiment_arguments(p)
     add_simulation_arguments(p)
     p.add_argument("--seed", type=count(0), metavar="S", help="override the file's")
-    p.add_argument("--json", action="store_true", help="print summary.json instead of a table")
+    add_json_argument(p, "summary.json instead of a table")
     add_estimator_argument(p)
     add_uncertainty_arguments(p)
     p.add_argument(
@@ -180,7 +181,7 @@ def report(args: argparse.Namespace, summary: dict, folder: RunFolder, out, err)
     from ..console import print_gates, print_summary
 
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print_json(summary)
     else:
         print_summary(summary, out)
         print_gates(summary["gates"], out)
