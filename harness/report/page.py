@@ -61,6 +61,11 @@ def render(comparison: dict, runs: Sequence[RunData], title: str) -> str:
         _experiments(comparison, runs),
         _method(comparison),
     ]
+    return document(title, sections)
+
+
+def document(title: str, sections: Sequence[str]) -> str:
+    """A self-contained HTML page of the report's sections (empty ones left out)."""
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -13,7 +13,7 @@ from html import escape
 
 from ..estimate.report import share
 from ..run_folder import RunData
-from .page import CSS, _experiments, _header, _name, verdict
+from .page import _experiments, _header, _name, document, verdict
 
 
 def render_weighted(comparison: dict, runs: Sequence[RunData], title: str) -> str:
@@ -26,13 +26,7 @@ def render_weighted(comparison: dict, runs: Sequence[RunData], title: str) -> st
         _experiments(comparison, runs),
         _method(comparison),
     ]
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(s for s in sections if s)
-        + "\n</body>\n</html>\n"
-    )
+    return document(title, sections)
 
 
 def interval_text(entry: dict, show=share) -> str:
