@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.check import run_check
-from harness.experiment import load
-from harness.run import run_sim
+from harness.experiment.model import load
+from harness.pipeline.check import run_check
+from harness.pipeline.run import run_sim
 from harness.run_folder import RunFolder
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from distributed import LocalCluster
 
-from harness.environment import Environment
-from harness.experiment import load
-from harness.runner import RunResult, run_replications
+from harness.backends.replications import RunResult, run_replications
+from harness.experiment.model import load
+from harness.world.environment import Environment
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import tomli_w
 
+from harness.backends.replications import default_jobs
 from harness.cli import main as harness
-from harness.experiment import read_toml
-from harness.matrix import load_comparison
-from harness.population import build_population
-from harness.run import run_sim
+from harness.experiment.comparison_file import load_comparison
+from harness.experiment.model import read_toml
+from harness.pipeline.run import run_sim
 from harness.run_folder import RunFolder
-from harness.runner import default_jobs
+from harness.world.population import build_population
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIX = {

@@ -26,11 +26,11 @@ from pathlib import Path
 from hypothesis import Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-from harness.experiment import load
+from harness.experiment.model import load
 from harness.explore.exhaustive import enumerate_moves
-from harness.explore.moves import DEPTH
 from harness.explore.runs import Setup
 from harness.explore.search import search
+from harness.explore.steps import DEPTH
 from targets.moderation import TARGET_FAULTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from harness.cli.serve import http_server, listen, served_spec
-from harness.experiment import load
+from harness.experiment.model import load
 from targets.moderation import ModerationService
 from targets.moderation.api import ServedTarget
 from targets.moderation.store import MemoryStore, SqliteStore

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from servers import harness_serve  # noqa: E402
 
-from harness.client import HttpTarget  # noqa: E402
+from harness.drivers.client import HttpTarget  # noqa: E402
 
 ADMIN = "bench-admin-token"
 SCALE = 1_000_000

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 import time
 
-from harness.experiment import MAX_ACCOUNTS, PopulationSpec
-from harness.population import build_population
+from harness.experiment.model import MAX_ACCOUNTS, PopulationSpec
+from harness.world.population import build_population
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from harness.environment import Environment
+from harness.backends.replications import default_jobs, run_replications
 from harness.estimate.importance import estimate_importance, slip_through
-from harness.experiment import validate
-from harness.runner import default_jobs, run_replications
+from harness.experiment.model import validate
+from harness.world.environment import Environment
 
 TARGET = 0.2
 Z95 = 1.959963984540054

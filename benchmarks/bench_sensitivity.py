@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-from harness.experiment import load
+from harness.experiment.model import load
 from harness.uncertainty.evaluate import RATES, evaluate
 from harness.uncertainty.sensitivity import run_study
 from harness.uncertainty.spec import load_study

@@ -16,9 +16,9 @@ import random
 import time
 from pathlib import Path
 
-from harness.environment import Environment
-from harness.experiment import load
-from harness.runner import default_jobs, run_chunk, run_replications
+from harness.backends.replications import default_jobs, run_chunk, run_replications
+from harness.experiment.model import load
+from harness.world.environment import Environment
 
 ROOT = Path(__file__).resolve().parent.parent
 

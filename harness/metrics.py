@@ -21,7 +21,7 @@ from .checker.exposure import exposure
 from .checker.outcomes import outcomes
 from .checker.protection import protection
 from .checker.workload import workload
-from .stats import describe, design_effect, proportion
+from .statistics.intervals import describe, design_effect, proportion
 
 Results = Sequence[ReplicationMetrics]
 

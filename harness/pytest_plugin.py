@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .check import CheckResult
-    from .experiment import Experiment
+    from .experiment.model import Experiment
+    from .pipeline.check import CheckResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,7 +80,7 @@ class ExperimentFile(pytest.File):
 
     def collect(self) -> Iterator[GateItem]:
         from .errors import BadInput
-        from .experiment import load
+        from .experiment.model import load
 
         try:
             self.experiment = load(self.path, self.config.getoption("safeguard_overrides"))
@@ -96,7 +96,7 @@ class ExperimentFile(pytest.File):
     def check(self) -> CheckResult:
         """The experiment's check, run once for all of its gates."""
         if self._check is None:
-            from .check import run_check
+            from .pipeline.check import run_check
             from .run_folder import RunFolder
 
             out = self.config.getoption("safeguard_out")
@@ -174,8 +174,8 @@ def safeguard_run(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..
         jobs: int | None = None,
     ) -> ExperimentRun:
         from .errors import BadInput
-        from .experiment import load
-        from .run import run_sim
+        from .experiment.model import load
+        from .pipeline.run import run_sim
         from .run_folder import RunFolder
 
         extra = [*overrides]

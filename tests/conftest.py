@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from harness.experiment import Experiment, set_key, validate
+from harness.experiment.model import Experiment, set_key, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ROOT / "experiments"

@@ -19,9 +19,9 @@ import pytest
 from conftest import ROOT, interrupt_once_written, small, small_raw
 
 from harness.backends import local
-from harness.environment import Environment
+from harness.backends.replications import run_chunk, run_replications
 from harness.errors import EXIT_HARNESS_ERROR
-from harness.runner import run_chunk, run_replications
+from harness.world.environment import Environment
 
 HARNESS = [sys.executable, "-m", "harness"]
 DASK = str(Path(sys.executable).parent / "dask")

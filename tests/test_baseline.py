@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from conftest import small, small_raw
 
-from harness.baseline import compare
-from harness.check import _row
+from harness.backends.replications import run_replications
 from harness.cli import main
-from harness.environment import Environment
-from harness.runner import run_replications
+from harness.pipeline.check import _row
+from harness.verdicts.against_baseline import compare
+from harness.world.environment import Environment
 
 SAFEGUARDED = {
     "safeguards": {"protected_list": {"mode": "escalate"}, "two_person_rule": {"enabled": True}}

@@ -17,11 +17,11 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from harness.comparison import CSV_COLUMNS, compare, csv_rows
-from harness.report import charts
-from harness.report.page import TRADEOFF_TITLES, figures, shift_of
-from harness.run import run_sim
+from harness.pipeline.run import run_sim
+from harness.reports import charts
+from harness.reports.page import TRADEOFF_TITLES, figures, shift_of
 from harness.run_folder import RunData, RunFolder, read_run
+from harness.verdicts.between_configurations import CSV_COLUMNS, compare, csv_rows
 
 TOLERANCE = 1.0  # pixels: antialiasing and rounding at the axes' edge
 

@@ -9,16 +9,16 @@ import json
 import pytest
 from conftest import small, small_raw
 
-import harness.check
-from harness.check import run_check
+import harness.pipeline.check
+from harness.backends.replications import run_replications
 from harness.cli import main
-from harness.environment import Environment
-from harness.experiment import CheckSpec, Gate
-from harness.run import run_sim
+from harness.experiment.model import CheckSpec, Gate
+from harness.pipeline.check import run_check
+from harness.pipeline.run import run_sim
 from harness.run_folder import RunFolder
-from harness.runner import run_replications
-from harness.sequential import Plan, settle
-from harness.stats import proportion
+from harness.statistics.intervals import proportion
+from harness.statistics.sequential import Plan, settle
+from harness.world.environment import Environment
 
 CLEAR_GATES = [
     {"metric": "protected_slip_through.rate", "max_upper_ci": 0.03},  # about 1%: a clear pass
@@ -148,7 +148,7 @@ def test_an_interrupted_check_keeps_what_ran_and_says_which_gates_are_open(
         result.interrupted = len(calls) == 2
         return result
 
-    monkeypatch.setattr(harness.check, "run_replications", interrupted_second_batch)
+    monkeypatch.setattr(harness.pipeline.check, "run_replications", interrupted_second_batch)
     gates = [{"metric": "decisions", "min": 1}]
     path = write_experiment(small_raw(experiment__replications=40, check__batch=10, gates=gates))
     junit = tmp_path / "junit.xml"

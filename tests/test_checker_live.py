@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from conftest import small
 
+from harness.backends.replications import run_replications
 from harness.checker import check
-from harness.environment import Environment
 from harness.history import History
-from harness.runner import run_replications
-from harness.summary import build_summary
+from harness.statistics.summary import build_summary
+from harness.world.environment import Environment
 
 PROTECTED, ORDINARY = 1, 7
 

@@ -10,7 +10,7 @@ import xmlschema
 from conftest import EXPERIMENTS, ROOT
 
 from harness.cli import main
-from harness.experiment import load
+from harness.experiment.model import load
 
 CI_GATE = EXPERIMENTS / "ci-gate.toml"
 GATE = "gate protected_slip_through.rate max_upper_ci 0.0015"

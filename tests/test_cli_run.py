@@ -12,7 +12,7 @@ import pytest
 from conftest import EXPERIMENTS, interrupt_once_written, small_raw
 
 from harness.cli import main
-from harness.experiment import load
+from harness.experiment.model import load
 from harness.history import read_jsonl
 
 BAD_FILES = [

@@ -13,9 +13,9 @@ from servers import ADMIN, running, served, tiny_spec
 
 from harness.checker import check
 from harness.cli.serve import listen
-from harness.client import HttpTarget, Indeterminate
+from harness.drivers.client import HttpTarget, Indeterminate
 from harness.drivers.sim import simulate
-from harness.environment import Environment
+from harness.world.environment import Environment
 from targets.moderation import Conflict, ManualClock, ModerationError
 
 R1, R2, R3, S1 = "tok-r1", "tok-r2", "tok-r3", "tok-s1"

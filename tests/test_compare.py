@@ -18,15 +18,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from harness.cli import main
-from harness.comparison import compare, pareto
 from harness.drivers.sim import simulate
-from harness.environment import Environment
+from harness.experiment.comparison_file import load_comparison
 from harness.history import read_jsonl
-from harness.matrix import load_comparison
-from harness.report import charts
-from harness.run import run_sim
+from harness.pipeline.run import run_sim
+from harness.reports import charts
 from harness.run_folder import RunFolder, read_run
-from harness.stats import percent
+from harness.statistics.intervals import percent
+from harness.verdicts.between_configurations import compare, pareto
+from harness.world.environment import Environment
 
 CHARTS = ("chart-slip-through", "chart-exposure", "chart-tradeoff", "chart-timeline")
 

@@ -15,14 +15,14 @@ import pytest
 import tomli_w
 from conftest import ROOT, small, small_raw
 
-from harness.environment import Environment
+from harness.backends.replications import run_replications
 from harness.errors import BadInput
 from harness.estimate.draws import Tilt, TiltedDraws, tilted_probability
 from harness.estimate.importance import estimate_importance, slip_through
 from harness.estimate.report import unreliable
-from harness.experiment import validate
-from harness.runner import run_replications
-from harness.summary import summarize
+from harness.experiment.model import validate
+from harness.statistics.summary import summarize
+from harness.world.environment import Environment
 from targets.moderation import bernoulli
 
 # Two hours of 120 reports an hour, half of them about protected accounts: about 120

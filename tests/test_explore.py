@@ -14,12 +14,12 @@ import pytest
 from conftest import EXPERIMENTS, interrupt_once_written
 
 from harness.cli import main
-from harness.environment import Environment
-from harness.experiment import Experiment, load, set_key, validate
+from harness.experiment.model import Experiment, load, set_key, validate
 from harness.explore.behaviour import Conduct
-from harness.explore.moves import Approve, DirectAction, Retry, Wait
 from harness.explore.runs import Setup
 from harness.explore.search import search
+from harness.explore.steps import Approve, DirectAction, Retry, Wait
+from harness.world.environment import Environment
 from targets.moderation import TARGET_FAULTS, ModerationService
 
 CI_BUDGET = 3000  # sequences each configuration is searched in CI

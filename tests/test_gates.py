@@ -6,8 +6,8 @@ import pytest
 from conftest import small_raw
 
 from harness.cli import main
-from harness.experiment import Gate
-from harness.gates import evaluate_gate
+from harness.experiment.model import Gate
+from harness.verdicts.gates import evaluate_gate
 
 METRICS = {
     "decisions": 500,

@@ -22,11 +22,11 @@ import tomli_w
 from conftest import EXPERIMENTS, ROOT, interrupt_once_written
 from servers import ADMIN, harness_serve, running, served
 
-from harness.environment import Environment
-from harness.experiment import from_raw
+from harness.backends.replications import run_replications
+from harness.experiment.model import from_raw
 from harness.run_folder import RunFolder
-from harness.runner import run_replications
-from harness.summary import summarize
+from harness.statistics.summary import summarize
+from harness.world.environment import Environment
 
 QUICK = ["10s", "30s"]
 SMALL_LIVE: dict[str, Any] = {
@@ -497,8 +497,8 @@ from harness.drivers.live.clock import ShiftClock
 from harness.drivers.live.observe import Observer
 from harness.drivers.live.record import Recorder
 from harness.drivers.live.transport import harness_target
-from harness.environment import Environment
-from harness.experiment import from_raw
+from harness.world.environment import Environment
+from harness.experiment.model import from_raw
 
 url, token, raw = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 experiment = from_raw(raw, "test")

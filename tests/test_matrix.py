@@ -7,8 +7,8 @@ import pytest
 from conftest import EXPERIMENTS, small_raw
 
 from harness.cli import main
-from harness.experiment import load
-from harness.matrix import load_comparison
+from harness.experiment.comparison_file import load_comparison
+from harness.experiment.model import load
 
 MATRIX = {
     "safeguards.protected_list.mode": ["off", "escalate"],

@@ -8,7 +8,7 @@ import pytest
 from conftest import SMALL
 
 from harness.errors import BadInput
-from harness.experiment import from_raw
+from harness.experiment.model import from_raw
 
 PYDANTIC_PHRASES = (
     "Input should",

@@ -10,9 +10,9 @@ from conftest import small
 from harness.checker import CHECKERS, ReplicationMetrics, check
 from harness.checker.reading import read
 from harness.drivers.sim import simulate
-from harness.environment import Environment
 from harness.metrics import METRIC_PATHS, METRICS, REPLICATION_COLUMNS, lookup, replication_row
-from harness.summary import summarize
+from harness.statistics.summary import summarize
+from harness.world.environment import Environment
 
 
 def _history():

@@ -11,9 +11,9 @@ from conftest import small
 
 from harness.drivers.moves import Acts
 from harness.drivers.sim import Simulation
-from harness.environment import Environment
-from harness.experiment import TwoPersonRuleSection
+from harness.experiment.model import TwoPersonRuleSection
 from harness.personas import Item
+from harness.world.environment import Environment
 from targets.moderation import APPLIED, Outcome
 
 

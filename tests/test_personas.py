@@ -15,9 +15,9 @@ from conftest import ROOT, small
 
 import harness.personas as personas
 from harness.drivers.sim import simulate
-from harness.environment import Environment
-from harness.experiment import Experiment
+from harness.experiment.model import Experiment
 from harness.personas.base import REGISTERED, OperatorEntry, Persona
+from harness.world.environment import Environment
 
 MODULES = [m.name for m in pkgutil.iter_modules(personas.__path__) if m.name not in personas.SHARED]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from faker import Faker
 
-from harness import population
-from harness.experiment import PopulationSpec
+from harness.experiment.model import PopulationSpec
+from harness.world import population
 
 
 def _plain_faker(seed: int) -> Faker:

@@ -12,8 +12,8 @@ from conftest import small_raw
 
 # Imported before pytester's in-process runs so they share it: each run forgets the modules
 # it imported, and scipy's compiled parts cannot be imported twice in one process.
-import harness.check
-import harness.run  # noqa: F401
+import harness.pipeline.check
+import harness.pipeline.run  # noqa: F401
 
 pytest_plugins = ["pytester"]
 

@@ -13,14 +13,14 @@ import pytest
 import tomli_w
 from conftest import ROOT, small_raw
 
-from harness.check import run_check
-from harness.comparison import compare
 from harness.errors import BadInput
 from harness.estimate.gates import refuse_unweighted, weighted_verdicts
-from harness.experiment import Gate, validate
+from harness.experiment.model import Gate, validate
 from harness.metrics import rate_metrics
-from harness.report import render
+from harness.pipeline.check import run_check
+from harness.reports import render
 from harness.run_folder import RunData, RunFolder, check_comparable
+from harness.verdicts.between_configurations import compare
 
 RANDOM_APPROVERS = {
     "operators": [{"persona": "random_approver", "count": 3, "approve_probability": 0.002}],

@@ -10,7 +10,7 @@ import re
 import pytest
 from conftest import ROOT
 
-from harness.experiment import SafeguardsSection
+from harness.experiment.model import SafeguardsSection
 from harness.explore import narrate
 from targets.moderation import (
     APPLIED,

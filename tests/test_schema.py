@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from conftest import ROOT, small_raw
 
-from harness.experiment import COMPARISON_TABLES
+from harness.experiment.model import COMPARISON_TABLES
 
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.toml"))
 

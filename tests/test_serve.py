@@ -11,7 +11,7 @@ from conftest import EXPERIMENTS, small_raw
 from servers import ADMIN, harness_serve, served, tiny_spec
 
 from harness.cli import main
-from harness.client import HttpTarget, Indeterminate
+from harness.drivers.client import HttpTarget, Indeterminate
 from targets.moderation import AuditEntry
 from targets.moderation.store import SqliteStore
 

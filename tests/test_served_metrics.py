@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from servers import ADMIN, harness_serve
 from test_live import SMALL_LIVE, requests_by_name
 
-from harness.client import HttpTarget
+from harness.drivers.client import HttpTarget
 
 DECISION = "/reports/{report_id}/decision"
 LIVE_SECONDS = 240  # far above a short live run on a busy machine: a hang fails, not hangs

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from conftest import small
 
+from harness.backends.replications import run_replications
 from harness.checker import check
 from harness.drivers.sim import simulate
-from harness.environment import Environment
 from harness.history import History
 from harness.personas import THERP_DEPENDENCE
-from harness.runner import run_replications
-from harness.summary import summarize
+from harness.statistics.summary import summarize
+from harness.world.environment import Environment
 
 
 def metrics_of(experiment, jobs: int = 1) -> dict:

@@ -8,7 +8,7 @@ import random
 import pytest
 from scipy.stats import binomtest
 
-from harness.stats import (
+from harness.statistics.intervals import (
     compare_estimates,
     compare_paired,
     compare_proportions,

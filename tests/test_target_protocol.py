@@ -7,8 +7,8 @@ import inspect
 
 import pytest
 
-from harness.client import HttpTarget
-from harness.target import Target, TimedTarget
+from harness.drivers.client import HttpTarget
+from harness.drivers.target import Target, TimedTarget
 from targets.moderation import ModerationService
 
 

@@ -19,7 +19,7 @@ import yaml
 from conftest import ROOT, small, small_raw
 
 from harness.cli import build_parser
-from harness.run import run_sim
+from harness.pipeline.run import run_sim
 from harness.run_folder import RunFolder
 
 WORKFLOW = ROOT / ".github" / "workflows" / "safeguards.yml"

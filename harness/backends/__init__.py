@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import BadInput
 
 if TYPE_CHECKING:
-    from ..environment import Environment
-    from ..runner import Completed
+    from ..world.environment import Environment
+    from .replications import Completed
 
 SCHEDULER_VARIABLE = "HARNESS_SCHEDULER"
 

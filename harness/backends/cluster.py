@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import BadInput, HarnessError
-from ..runner import Completed, run_chunk
+from .replications import Completed, run_chunk
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-    from ..environment import Environment
+    from ..world.environment import Environment
 
 POLL_SECONDS = 0.2
 CONNECT_SECONDS = 10

@@ -10,10 +10,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from ..errors import HarnessError
-from ..runner import Completed, default_jobs, run_chunk
+from .replications import Completed, default_jobs, run_chunk
 
 if TYPE_CHECKING:
-    from ..environment import Environment
+    from ..world.environment import Environment
 
 POLL_SECONDS = 0.2
 ATTEMPTS = 2  # a pool that loses a worker is rebuilt once for the chunks left

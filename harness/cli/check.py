@@ -63,10 +63,10 @@ def _check(args: argparse.Namespace, output: JsonOutput) -> int:
         raise BadInput(
             f"{args.experiment}: nothing to check: add [[gates]] to the file or give --baseline"
         )
-    from .. import junit
-    from ..baseline import load_baseline
-    from ..check import run_check
-    from ..console import print_check, print_summary
+    from ..pipeline.check import run_check
+    from ..reports.console import print_check, print_summary
+    from ..verdicts import junit
+    from ..verdicts.against_baseline import load_baseline
 
     baseline = load_baseline(args.baseline, experiment) if args.baseline is not None else None
     junit_path = junit.check_target(args.junit) if args.junit is not None else None

@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from targets.moderation.clock import MAX_TIME_SCALE
 
 from ..backends import SCHEDULER_VARIABLE, scheduler_address
-from ..client import ADMIN_TOKEN_VARIABLE
+from ..drivers.client import ADMIN_TOKEN_VARIABLE
 from ..errors import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput
-from ..experiment import Experiment, load
+from ..experiment.model import Experiment, load
 from ..interrupts import exec_holding_signals
 from ..run_folder import RunFolder
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from ..backends import scheduler_address
 from ..errors import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput
-from ..matrix import load_comparison, toml_value
+from ..experiment.comparison_file import load_comparison, toml_value
 from ..run_folder import RunFolder
 from .common import (
     JsonOutput,
@@ -74,7 +74,7 @@ def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
             ]
         }
         return 0
-    from ..compare import run_matrix
+    from ..pipeline.compare import run_matrix
 
     folder = output_folder(args, plan.name, "matrix.toml")
     first = plan.configurations[0].experiment
@@ -112,7 +112,7 @@ def _compare_runs(
         raise BadInput(
             f"{paths[0]}: give two or more run folders (harness report RUN_DIR reports one)"
         )
-    from ..compare import comparable_runs, compare_folders
+    from ..pipeline.compare import comparable_runs, compare_folders
 
     runs = comparable_runs(paths)
     folder = RunFolder.create("compare", args.out)
@@ -124,7 +124,7 @@ def _short(text: str, width: int = 60) -> str:
 
 
 def _finish(comparison: dict, folder: RunFolder, output: JsonOutput, err: Console) -> int:
-    from ..console import print_comparison
+    from ..reports.console import print_comparison
 
     print_comparison(comparison, Console())
     err.print(f"report: {folder.path / 'report.html'}")

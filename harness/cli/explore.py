@@ -7,9 +7,9 @@ import argparse
 from targets.moderation import TARGET_FAULTS, parse_duration
 
 from ..errors import BadInput
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 from ..explore.findings import KINDS
-from ..explore.moves import DEPTH
+from ..explore.steps import DEPTH
 from ..run_folder import RunFolder
 from .common import (
     JsonOutput,

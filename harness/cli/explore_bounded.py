@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 from ..run_folder import RunFolder
 
 

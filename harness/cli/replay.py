@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..explore.findings import Finding
-from ..explore.moves import DEPTH
+from ..explore.steps import DEPTH
 from ..explore.trace import read_trace, trace_experiment
 from .common import JsonOutput, add_json_argument, add_override_arguments, add_target_argument
 

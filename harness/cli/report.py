@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
     path = Path(args.folder)
     if not path.is_dir():
         raise BadInput(f"{path}: no such folder")
-    from ..compare import report_folder
+    from ..pipeline.compare import report_folder
 
     kind, _ = report_folder(path, png=args.png)
     report = path / "report.html"

@@ -15,7 +15,7 @@ from ..estimate.command import (
     refuse_live,
     run_weighted,
 )
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 from ..run_folder import RunFolder
 from ..run_folder.layout import EXPERIMENT
 from ..uncertainty.command import add_uncertainty_arguments, refuse_plain, run_uncertain
@@ -127,7 +127,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     if experiment.estimate.method == "importance":
         return run_weighted(args, experiment)
-    from ..run import run_sim
+    from ..pipeline.run import run_sim
 
     err = Console(stderr=True)
     folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
@@ -178,7 +178,7 @@ def live(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace, summary: dict, folder: RunFolder, out, err) -> int:
     """Print the summary; the exit code."""
-    from ..console import print_gates, print_summary
+    from ..reports.console import print_gates, print_summary
 
     if args.json:
         print_json(summary)

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..schema import file_schema
+    from ..experiment.schema import file_schema
 
     try:
         print(json.dumps(file_schema(args.comparison), indent=2), flush=True)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from targets.moderation import ServiceSpec
 from targets.moderation.store import MemoryStore, SqliteStore, Store, StoreError
 
-from ..client import ADMIN_TOKEN_VARIABLE, admin_token
+from ..drivers.client import ADMIN_TOKEN_VARIABLE, admin_token
 from ..errors import BadInput
-from ..experiment import Experiment, from_raw, load
+from ..experiment.model import Experiment, from_raw, load
 from .common import add_override_arguments, port, scale
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def http_server(served: ServedTarget) -> uvicorn.Server:
 
 def served_spec(experiment: Experiment) -> ServiceSpec:
     """The experiment's service, with operator tokens no one can derive from the file."""
-    from ..environment import Environment
+    from ..world.environment import Environment
 
     env = Environment.build(experiment, secret=secrets.token_hex(16))
     return env.target_spec(env.target_seed(0))

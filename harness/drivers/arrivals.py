@@ -11,9 +11,9 @@ import heapq
 import random
 from collections.abc import Iterator, Sequence
 
-from ..environment import Environment
-from ..experiment import ReportFlood
+from ..experiment.model import ReportFlood
 from ..personas import Item
+from ..world.environment import Environment
 
 
 def report_stream(env: Environment, replication: int) -> Iterator[tuple[float, Item, str]]:

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 from targets.moderation import Outcome
 
-from ..experiment import TwoPersonRuleSection
+from ..experiment.model import TwoPersonRuleSection
 from ..personas import Item, Persona
-from ..target import Target
+from .target import Target
 
 Send = Callable[..., "Outcome | None"]
 """`send(now, process, f, value, method, *args)`: call `method(*args)` on the target,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 
 
 def schedule(experiment: Experiment) -> list[tuple[float, int, bool]]:

@@ -33,13 +33,13 @@ from targets.moderation import (
     Outcome,
 )
 
-from ..environment import Environment
 from ..history import FAIL, OK, History, add_answer
 from ..personas import Item, Persona, operator_persona
-from ..target import Connect, TimedTarget
+from ..world.environment import Environment
 from .arrivals import shift_reports
 from .moves import Acts
 from .nemesis import fault_value, schedule
+from .target import Connect, TimedTarget
 
 ARRIVAL, DONE, FAULT, ATTACK, EXIT, END = range(6)
 

@@ -7,7 +7,7 @@ import argparse
 from rich.console import Console
 
 from ..errors import BadInput
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 from ..run_folder import RunFolder
 
 ESTIMATORS = ("crude", "importance")
@@ -61,7 +61,7 @@ def run_weighted(args: argparse.Namespace, experiment: Experiment) -> int:
 
         print(json.dumps(summary, indent=2))
     else:
-        from ..console import print_gates
+        from ..reports.console import print_gates
 
         print_estimate(summary, Console())
         print_gates(summary["gates"], Console())

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..run_folder import RunData
-from ..stats import compare_estimates
+from ..statistics.intervals import compare_estimates
 
 TESTED = ("protected_slip_through", "exposure_minutes_per_shift")
 """The weighted estimates compared, by their key in summary.json's `estimate` (also the

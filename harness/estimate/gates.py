@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..errors import BadInput
-from ..experiment import Experiment, Gate
-from ..gates import evaluate_gate
+from ..experiment.model import Experiment, Gate
 from ..metrics import WEIGHTED_RATES, interval, rate_metrics
-from ..sequential import GateVerdict
+from ..statistics.sequential import GateVerdict
+from ..verdicts.gates import evaluate_gate
 
 
 def refuse_unweighted(experiment: Experiment) -> None:

@@ -24,11 +24,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..backends.replications import collecting_less, default_jobs
 from ..checker import check
 from ..drivers.sim import Simulation
-from ..environment import Environment
 from ..interrupts import stop_requests
-from ..runner import collecting_less, default_jobs
+from ..world.environment import Environment
 from .draws import Tilt, TiltedDraws
 from .spec import EstimateSpec
 from .tilt import MIN_ELITE, converged, cross_entropy_update, escalate, initial_tilt

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from ..environment import Environment
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 from ..run_folder import RunFolder, manifest
 from ..run_folder.layout import WEIGHTED
-from ..stats import percent
+from ..statistics.intervals import percent
+from ..world.environment import Environment
 from .gates import refuse_unweighted, weighted_verdicts
 from .importance import ImportanceRun, estimate_importance, slip_through
 from .weighted import MIN_EFFECTIVE_SIZE, mean_estimate, weighted_values, yearly_risk

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..environment import Environment
 from ..personas import Item, Persona, operator_persona
-from ..roster import OperatorSpec
+from ..world.environment import Environment
+from ..world.roster import OperatorSpec
 
 MISTAKE, BEHAVIOUR, ATTACK = "mistake", "behaviour", "attack"
 LIKELY = 0.5  # a move made at least this often is behaviour, not a mistake

@@ -1,6 +1,6 @@
 """What a search needs from a target beyond the operator API: a fresh start, and time.
 
-`harness.target.Target` covers what operators and chaos tooling may ask (faults included).
+`harness.drivers.target.Target` covers what operators and chaos tooling may ask (faults included).
 A search also starts every attempt from a fresh target and moves the target's clock,
 letting due timers (delayed actions, restores) fire at their due times on the way. In
 process that is a new `ModerationService` on a `ManualClock`; a live target needs the same
@@ -14,10 +14,10 @@ from typing import Protocol
 
 from targets.moderation import ManualClock, ModerationError
 
-from ..client import HttpTarget, Indeterminate, admin_token
-from ..environment import Environment
+from ..drivers.client import HttpTarget, Indeterminate, admin_token
+from ..drivers.target import Target
 from ..errors import BadInput
-from ..target import Target
+from ..world.environment import Environment
 
 
 class Control(Protocol):

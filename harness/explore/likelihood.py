@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 from ..interrupts import stop_requests
 from .exhaustive import Budget, no_cycle_collection, replayed
-from .moves import DirectAction, Move
 from .narrate import DECISIVE
 from .play import Attempt, Player, Step
 from .state import State, Symmetry, successors
+from .steps import DirectAction, Move
 
 TOP = 3  # ways past printed by default
 

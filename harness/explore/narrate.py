@@ -27,9 +27,9 @@ from targets.moderation.safeguards import DEPENDENCIES, SAFEGUARDS, Safeguards
 
 from .behaviour import Conduct
 from .findings import KINDS, Finding
-from .moves import Approve, DirectAction, Fault, Retry, SecondApprove, Wait
 from .play import Attempt, Call, Step
 from .space import SearchSpace
+from .steps import Approve, DirectAction, Fault, Retry, SecondApprove, Wait
 from .trace import TraceFinding
 
 NOUN = {"suspend": "suspension", "deactivate": "deactivation"}

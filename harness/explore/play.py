@@ -16,7 +16,7 @@ from typing import Any
 from targets.moderation import DOWN_STATUSES, PENDING_APPROVAL, AuditEntry, ModerationError
 from targets.moderation.durations import format_duration
 
-from ..target import Target
+from ..drivers.target import Target
 from .behaviour import MISTAKE, Conduct, Intent
 from .control import Control
 from .findings import (
@@ -29,8 +29,8 @@ from .findings import (
     retry_finding,
     status_finding,
 )
-from .moves import Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
 from .space import SearchSpace
+from .steps import Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
 
 AUDIT_PAGE = 1000
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..environment import Environment
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 from ..interrupts import stop_requests
 from ..run_folder import RunFolder, manifest
+from ..world.environment import Environment
 from .control import connect
 from .narrate import Narrator
 from .play import Attempt, Player

@@ -22,8 +22,8 @@ from hypothesis import Phase, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample
 
 from ..interrupts import stop_requests
-from .moves import Approve, Fault, Move, SecondApprove, Wait
 from .play import Attempt, Player
+from .steps import Approve, Fault, Move, SecondApprove, Wait
 
 ROUND = 250  # sequences per Hypothesis run
 

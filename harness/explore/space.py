@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from targets.moderation import TARGET_FAULTS, format_duration
 
-from ..environment import Environment
 from ..errors import BadInput
-from ..roster import OperatorSpec
-from .moves import DEPTH, Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
+from ..world.environment import Environment
+from ..world.roster import OperatorSpec
+from .steps import DEPTH, Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
 
 ACCOUNTS_SEARCHED = 3  # the most-followed protected accounts; more only relabels the same moves
 CAST = 3  # most operators one sequence involves

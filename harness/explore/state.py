@@ -27,11 +27,11 @@ from itertools import groupby
 
 from targets.moderation import ManualClock, ModerationService
 
-from ..target import Target
+from ..drivers.target import Target
 from .findings import Seen
-from .moves import Move, Retry, Wait
 from .play import Player, Step, _Run
 from .space import SearchSpace
+from .steps import Move, Retry, Wait
 
 
 class Forked:

@@ -20,9 +20,9 @@ from targets.moderation import TARGET_FAULTS
 from targets.moderation.config import Settings
 
 from ..errors import BadInput
-from ..experiment import Experiment, from_raw
+from ..experiment.model import Experiment, from_raw
 from .findings import KINDS, Finding
-from .moves import Move
+from .steps import Move
 
 FORMAT = "harness-explore-trace/1"
 

@@ -25,7 +25,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..roster import OperatorSpec
+    from ..world.roster import OperatorSpec
 
 SHARED = ("base",)
 """Modules of this package that are not a persona."""

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 from ..checker import ReplicationMetrics
 from ..errors import BadInput
-from ..experiment import Experiment
+from ..experiment.model import Experiment
 from ..metrics import REPLICATION_COLUMNS, replication_row
-from ..summary import build_summary
+from ..statistics.summary import build_summary
 from .folder import RunFolder, manifest
 from .layout import EXPERIMENT, FINISHED, MANIFEST, OUTAGES, REPLICATIONS, SUMMARY
 
 if TYPE_CHECKING:
-    from ..runner import Completed, RunResult
+    from ..backends.replications import Completed, RunResult
 
 OUTAGE_COLUMNS = ("replication", "account", "start_minutes", "minutes", "restored")
 

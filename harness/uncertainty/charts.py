@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from ..report.charts import AXIS_PERCENT, BASELINE_COLOR, styled
+from ..reports.charts import AXIS_PERCENT, BASELINE_COLOR, styled
 from .report import LABELS
 
 RATE = "protected_slip_through.rate"

@@ -9,10 +9,10 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from ..environment import Environment
-from ..experiment import Experiment
-from ..runner import default_jobs, run_chunk
-from ..stats import design_effect
+from ..backends.replications import default_jobs, run_chunk
+from ..experiment.model import Experiment
+from ..statistics.intervals import design_effect
+from ..world.environment import Environment
 
 RATES = ("protected_slip_through.rate", "shift_incident_probability.rate")
 """The metrics followed under uncertainty: the rates reported with an interval."""

@@ -9,7 +9,7 @@ from html import escape
 from rich.console import Console
 from rich.table import Table
 
-from ..stats import percent
+from ..statistics.intervals import percent
 
 LABELS = {
     "protected_slip_through.rate": "protected slip-through",
@@ -96,7 +96,7 @@ def _num(value: float | None) -> str:
 
 def render_page(study: dict, figures: list[tuple[str, str, object]]) -> str:
     """report.html: the method, each metric's table and the charts, in one page."""
-    from ..report.charts import to_svg
+    from ..reports.charts import to_svg
 
     parts = [
         f"<h1>Sensitivity: {escape(study['experiment'])}</h1>",

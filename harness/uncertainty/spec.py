@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInput
-from ..experiment import Experiment, _blame, apply_override, read_toml, set_key, validate
+from ..experiment.model import Experiment, _blame, apply_override, read_toml, set_key, validate
 from .distributions import Distribution, parse
 from .tables import distributions
 

@@ -1,6 +1,6 @@
 """Recognising a distribution where a number is expected, in raw experiment data.
 
-Light on purpose: `harness.experiment` imports it, and the command line must start at once.
+Light on purpose: `harness.experiment.model` imports it, and the command line must start at once.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 
-from ..run import run_sim
+from ..pipeline.run import run_sim
 from ..run_folder import RunFolder
-from ..stats import quantile
+from ..statistics.intervals import quantile
 from .evaluate import RATES, Outcome, evaluate
 from .sampling import unit_points, value_sets
 from .spec import Study

@@ -7,7 +7,7 @@ import time
 
 import gevent
 
-from ...client import HttpTarget
+from ..client import HttpTarget
 
 
 class ShiftClock:

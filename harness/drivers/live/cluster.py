@@ -35,11 +35,11 @@ from locust.dispatch import UsersDispatcher
 from locust.env import Environment as LocustEnvironment
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
-from ...client import HttpTarget
-from ...environment import Environment
 from ...errors import BadInput
-from ...experiment import from_raw
+from ...experiment.model import from_raw
 from ...history import Op
+from ...world.environment import Environment
+from ..client import HttpTarget
 from .board import Board
 from .clock import ShiftClock
 from .server import child, stop

@@ -17,8 +17,8 @@ from typing import Any
 
 from targets.moderation import TARGET_FAULTS
 
-from ...client import HttpTarget
-from ...experiment import Experiment, LatencyFault, ServerErrorsFault
+from ...experiment.model import Experiment, LatencyFault, ServerErrorsFault
+from ..client import HttpTarget
 from ..nemesis import fault_value, schedule
 from .clock import ShiftClock
 from .record import Recorder, Refused, Unknown

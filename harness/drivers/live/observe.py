@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 
 from targets.moderation import RESTORE_MONITOR, AuditEntry, ModerationError
 
-from ...client import HttpTarget, Indeterminate
-from ...experiment import LiveSpec
+from ...experiment.model import LiveSpec
+from ..client import HttpTarget, Indeterminate
 from .clock import ShiftClock
 from .record import Recorder, probe
 

@@ -17,8 +17,8 @@ import gevent
 
 from targets.moderation import ModerationError
 
-from ...client import HttpTarget, Indeterminate
 from ...history import FAIL, INFO, INVOKE, OK, Op
+from ..client import HttpTarget, Indeterminate
 from .clock import ShiftClock
 
 T = TypeVar("T")

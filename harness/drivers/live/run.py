@@ -21,14 +21,14 @@ from typing import Any
 
 from locust.env import Environment as LocustEnvironment
 
+from ...backends.replications import RunResult
 from ...checker import check
-from ...client import ADMIN_TOKEN_VARIABLE, HttpTarget, admin_token
-from ...environment import Environment
 from ...errors import BadInput
-from ...experiment import Experiment, LatencyFault
+from ...experiment.model import Experiment, LatencyFault
 from ...history import History
 from ...run_folder import RunFolder, RunRecorder
-from ...runner import RunResult
+from ...world.environment import Environment
+from ..client import ADMIN_TOKEN_VARIABLE, HttpTarget, admin_token
 from .board import Board
 from .cluster import LocalCrew, MasterCrew, PinnedDispatcher, WorkersChanged
 from .locust_stats import FILES, RequestTotals

@@ -20,15 +20,15 @@ import sys
 import time
 from pathlib import Path
 
-from ...client import ADMIN_TOKEN_VARIABLE
 from ...errors import BadInput
+from ..client import ADMIN_TOKEN_VARIABLE
 
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 10.0
 SERVE_WHEN_TOLD = (
     "import sys\n"
     "from harness.cli import main\n"
-    "import harness.environment, targets.moderation.api, uvicorn\n"  # what serving imports
+    "import harness.world.environment, targets.moderation.api, uvicorn\n"  # what serving imports
     "if sys.stdin.readline() != 'serve\\n':\n"  # not told, but the harness is gone
     "    sys.exit(0)\n"
     "sys.exit(main(sys.argv[1:]))\n"

@@ -15,9 +15,9 @@ from typing import Protocol
 
 import gevent
 
-from ...client import HttpTarget
-from ...environment import Environment
 from ...history import OK, Op
+from ...world.environment import Environment
+from ..client import HttpTarget
 from .clock import ShiftClock
 from .nemesis import Nemesis
 from .observe import Observer

@@ -17,10 +17,10 @@ from typing import Any
 
 from targets.moderation import ModerationError, Unauthorized
 
-from ...client import HttpTarget, Indeterminate, Request
 from ...errors import BadInput
-from ...experiment import Experiment
-from ...roster import OperatorSpec
+from ...experiment.model import Experiment
+from ...world.roster import OperatorSpec
+from ..client import HttpTarget, Indeterminate, Request
 
 API_TITLE = "Moderation service"
 PATHS = (

@@ -23,7 +23,7 @@ from geventhttpclient.connectionpool import ConnectionPool, SSLConnectionPool
 from geventhttpclient.url import URL
 from locust.contrib.fasthttp import FastHttpSession, insecure_ssl_context_factory
 
-from ...client import Answer, HttpTarget, Indeterminate, Request
+from ..client import Answer, HttpTarget, Indeterminate, Request
 
 REQUEST_TIMEOUT = 10.0  # wall seconds before a request counts as indeterminate
 HARNESS_CONNECTIONS = 3  # a shift's main greenlet, its observer and its nemesis

@@ -24,13 +24,13 @@ from locust.contrib.fasthttp import FastHttpUser
 
 from targets.moderation import APPLIED, ESCALATED, PENDING_APPROVAL, REQUEUED, Outcome
 
-from ...client import HttpTarget
-from ...environment import Environment
-from ...experiment import LiveSpec
+from ...experiment.model import LiveSpec
 from ...history import add_answer
 from ...personas import Item, Persona, operator_persona
-from ...roster import OperatorSpec
+from ...world.environment import Environment
+from ...world.roster import OperatorSpec
 from ..arrivals import shift_reports
+from ..client import HttpTarget
 from ..moves import Acts
 from .board import Board
 from .clock import ShiftClock

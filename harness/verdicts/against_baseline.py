@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import __version__
-from .errors import BadInput
-from .experiment import Experiment, load
-from .run_folder import (
+from .. import __version__
+from ..errors import BadInput
+from ..experiment.model import Experiment, load
+from ..run_folder import (
     Difference,
     RunFacts,
     RunFolder,
@@ -31,9 +31,9 @@ from .run_folder import (
     require,
     scenario_difference,
 )
-from .run_folder.layout import EXPERIMENT, MANIFEST, REPLICATIONS, SUMMARY
-from .run_folder.pairing import WHY
-from .stats import compare_paired, compare_proportions, design_effect, holm
+from ..run_folder.layout import EXPERIMENT, MANIFEST, REPLICATIONS, SUMMARY
+from ..run_folder.pairing import WHY
+from ..statistics.intervals import compare_paired, compare_proportions, design_effect, holm
 
 Row = Mapping[str, float]
 """One replication's row of replications.csv, by column."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .experiment import Experiment
-from .uncertainty.distributions import MAX_CHOICES, REQUIRED
+from ..uncertainty.distributions import MAX_CHOICES, REQUIRED
+from .model import Experiment
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -14,8 +14,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .check import CheckResult
-from .errors import BadInput
+from ..errors import BadInput
+from ..pipeline.check import CheckResult
 
 
 def check_target(path: str | Path) -> Path:

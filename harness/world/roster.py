@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from targets.moderation import OperatorRecord
 
-from .experiment import Experiment
-from .personas import OperatorEntry
+from ..experiment.model import Experiment
+from ..personas import OperatorEntry
 
 
 @dataclass(frozen=True)

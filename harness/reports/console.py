@@ -10,12 +10,12 @@ from rich.table import Table
 
 from targets.moderation import format_duration
 
-from .comparison import verdict_key
-from .stats import format_rate, percent
-from .summary import window_rates
+from ..statistics.intervals import format_rate, percent
+from ..statistics.summary import window_rates
+from ..verdicts.between_configurations import verdict_key
 
 if TYPE_CHECKING:
-    from .check import CheckResult
+    from ..pipeline.check import CheckResult
 
 
 def _num(value: object, digits: int = 1) -> str:
@@ -105,7 +105,7 @@ def print_summary(summary: dict, console: Console) -> None:
 
 
 def print_gates(gates: list[dict], console: Console) -> None:
-    from .gates import GateResult
+    from ..verdicts.gates import GateResult
 
     for gate in gates:
         result = GateResult(**gate)

@@ -21,9 +21,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from ..comparison import verdict_key
 from ..run_folder import RunData
-from ..stats import format_rate, percent
+from ..statistics.intervals import format_rate, percent
+from ..verdicts.between_configurations import verdict_key
 
 BASELINE_COLOR = "#0969da"
 VERDICT_COLORS = {

@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .backends import open_backend
-from .checker import ReplicationMetrics, check
-from .drivers.sim import simulate
-from .environment import Environment
-from .errors import HarnessError
-from .interrupts import stop_requests
+from ..checker import ReplicationMetrics, check
+from ..drivers.sim import simulate
+from ..errors import HarnessError
+from ..interrupts import stop_requests
+from ..world.environment import Environment
+from . import open_backend
 
 Completed = list[tuple[int, ReplicationMetrics, list | None]]
 """(replication index, its metrics, its history ops when kept) for a finished chunk."""

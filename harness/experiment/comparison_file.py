@@ -32,8 +32,8 @@ from typing import Any
 
 import tomli_w
 
-from .errors import BadInput
-from .experiment import (
+from ..errors import BadInput
+from .model import (
     COMPARISON_TABLES,
     Experiment,
     apply_override,

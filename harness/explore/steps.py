@@ -1,4 +1,4 @@
-"""The moves of a search, at the level a person narrates them.
+"""The steps of a search, at the level a person narrates them.
 
 A move is one thing people, an attacker or the world do: an operator approves an action on
 a report, a second approval, a direct admin action with stolen credentials, a safeguard

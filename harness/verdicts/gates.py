@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from .experiment import Gate
-from .metrics import interval, lookup
+from ..experiment.model import Gate
+from ..metrics import interval, lookup
 
 
 @dataclass(frozen=True)

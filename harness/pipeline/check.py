@@ -12,17 +12,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .baseline import Baseline, Comparison, compare
-from .checker import ReplicationMetrics
-from .environment import Environment
-from .errors import BadInput
-from .experiment import Experiment
-from .metrics import REPLICATION_COLUMNS, replication_row
-from .run_folder import RunFolder, RunRecorder
-from .runner import RunResult, run_replications
-from .sequential import GateVerdict, Plan, decide_at_end, settle
-from .stats import CONFIDENCE
-from .summary import summarize
+from ..backends.replications import RunResult, run_replications
+from ..checker import ReplicationMetrics
+from ..errors import BadInput
+from ..experiment.model import Experiment
+from ..metrics import REPLICATION_COLUMNS, replication_row
+from ..run_folder import RunFolder, RunRecorder
+from ..statistics.intervals import CONFIDENCE
+from ..statistics.sequential import GateVerdict, Plan, decide_at_end, settle
+from ..statistics.summary import summarize
+from ..verdicts.against_baseline import Baseline, Comparison, compare
+from ..world.environment import Environment
 
 
 @dataclass
@@ -158,8 +158,8 @@ def _weighted_check(
             "--baseline: a baseline pairs crude runs replication by replication; an "
             "importance-sampling check has none (compare configurations with harness compare)"
         )
-    from .estimate.gates import refuse_unweighted, weighted_verdicts
-    from .estimate.report import run_importance
+    from ..estimate.gates import refuse_unweighted, weighted_verdicts
+    from ..estimate.report import run_importance
 
     refuse_unweighted(experiment)
     started = time.monotonic()

@@ -16,7 +16,7 @@ from faker import Faker
 
 from targets.moderation import AccountProfile
 
-from .experiment import PopulationSpec
+from ..experiment.model import PopulationSpec
 
 # Follower counts are lognormal with a median of 200 and sigma 3: among 5,000 accounts a
 # dozen pass a million and the top reaches tens of millions, like a real platform's head.

@@ -9,12 +9,12 @@ from html import escape
 
 from targets.moderation import format_duration
 
-from ..comparison import TRADEOFFS, point_value, verdict_key
-from ..experiment import ExperimentInfo
+from ..experiment.model import ExperimentInfo
 from ..metrics import COSTS
 from ..run_folder import RunData
-from ..stats import format_rate, percent
-from ..summary import window_rates
+from ..statistics.intervals import format_rate, percent
+from ..statistics.summary import window_rates
+from ..verdicts.between_configurations import TRADEOFFS, point_value, verdict_key
 from . import charts
 
 COST_TITLES = {cost.key: cost.title for cost in COSTS}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .checker import ReplicationMetrics
-from .experiment import Experiment
-from .gates import evaluate
-from .metrics import METRICS, slip_through
+from ..checker import ReplicationMetrics
+from ..experiment.model import Experiment
+from ..metrics import METRICS, slip_through
+from ..verdicts.gates import evaluate
 
 
 def summarize(results: Sequence[ReplicationMetrics]) -> dict:

@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .experiment import CheckSpec, Gate
-from .gates import GateResult, evaluate_gate
-from .metrics import counts
-from .stats import proportion
+from ..experiment.model import CheckSpec, Gate
+from ..metrics import counts
+from ..verdicts.gates import GateResult, evaluate_gate
+from .intervals import proportion
 
 
 @dataclass(frozen=True)

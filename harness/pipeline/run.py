@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .environment import Environment
-from .experiment import Experiment
-from .run_folder import RunFolder, RunRecorder
-from .runner import run_replications
+from ..backends.replications import run_replications
+from ..experiment.model import Experiment
+from ..run_folder import RunFolder, RunRecorder
+from ..world.environment import Environment
 
 
 def run_sim(

@@ -20,13 +20,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .comparison import compare, write_files
-from .errors import BadInput
-from .experiment import Experiment
-from .matrix import Comparison
-from .report import render, write_pngs
+from ..errors import BadInput
+from ..experiment.comparison_file import Comparison
+from ..experiment.model import Experiment
+from ..reports import render, write_pngs
+from ..run_folder import RunData, RunFolder, check_comparable, manifest, name_runs, read_run
+from ..verdicts.between_configurations import compare, write_files
 from .run import run_sim
-from .run_folder import RunData, RunFolder, check_comparable, manifest, name_runs, read_run
 
 KIND = "comparison"
 
@@ -103,7 +103,7 @@ def _run_one(
     """One configuration's run folder, by the estimator its experiment asks for (an
     importance-sampling run runs on the local pool and starts afresh)."""
     if experiment.estimate.method == "importance":
-        from .estimate.report import run_importance
+        from ..estimate.report import run_importance
 
         return run_importance(
             experiment,

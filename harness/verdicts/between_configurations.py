@@ -19,10 +19,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .estimate.comparison import TESTED, Z_TEST, describe_weighted, is_weighted, weighted_test
-from .metrics import COSTS, PER_SHIFT, lookup
-from .run_folder import RunData, RunFolder
-from .stats import CONFIDENCE, compare_paired, compare_proportions, holm, mean_interval
+from ..estimate.comparison import TESTED, Z_TEST, describe_weighted, is_weighted, weighted_test
+from ..metrics import COSTS, PER_SHIFT, lookup
+from ..run_folder import RunData, RunFolder
+from ..statistics.intervals import (
+    CONFIDENCE,
+    compare_paired,
+    compare_proportions,
+    holm,
+    mean_interval,
+)
 
 ALPHA = 1.0 - CONFIDENCE
 

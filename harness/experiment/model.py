@@ -28,11 +28,11 @@ from targets.moderation import (
 from targets.moderation.config import Settings
 from targets.moderation.durations import DAY, format_duration, seconds_of
 
-from .errors import BadInput
-from .estimate.spec import EstimateSpec
-from .metrics import INTERVAL_METRICS, METRIC_PATHS
-from .personas import PERSONAS, PersonaEntry, Probability
-from .uncertainty.tables import refuse_distributions
+from ..errors import BadInput
+from ..estimate.spec import EstimateSpec
+from ..metrics import INTERVAL_METRICS, METRIC_PATHS
+from ..personas import PERSONAS, PersonaEntry, Probability
+from ..uncertainty.tables import refuse_distributions
 from .wording import explain, key_homes, suggest
 
 DEPENDENCE_LEVELS = ("zero", "low", "moderate", "high", "complete")

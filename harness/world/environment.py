@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from targets.moderation import SafeguardsConfig, ServiceSpec
 
-from .experiment import Experiment
+from ..experiment.model import Experiment
 from .population import Population, build_population
 from .roster import OperatorSpec, build_roster
 
