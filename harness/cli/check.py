@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 from functools import partial
 
-from rich.console import Console
-
 from ..errors import BadInput
 from ..estimate.command import add_estimator_argument, estimator_override
 from ..run_folder.layout import EXPERIMENT
@@ -22,6 +20,7 @@ from .common import (
     output_folder,
     simulate,
 )
+from .terminal import terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +69,7 @@ def _check(args: argparse.Namespace, output: JsonOutput) -> int:
 
     baseline = load_baseline(args.baseline, experiment) if args.baseline is not None else None
     junit_path = junit.check_target(args.junit) if args.junit is not None else None
-    out, err = Console(), Console(stderr=True)
+    out, err = terminal(), terminal(stderr=True)
     folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
     check = simulate(args, experiment, folder, partial(run_check, baseline=baseline))
     if check.estimator == "importance":

@@ -19,9 +19,9 @@ from ..experiment.model import Experiment
 from ..metrics import REPLICATION_COLUMNS, replication_row
 from ..run_folder import RunFolder, RunRecorder
 from ..statistics.intervals import CONFIDENCE
-from ..statistics.sequential import GateVerdict, Plan, decide_at_end, settle
 from ..statistics.summary import summarize
 from ..verdicts.against_baseline import Baseline, Comparison, compare
+from ..verdicts.sequential import GateVerdict, Plan, decide_at_end, settle
 from ..world.environment import Environment
 
 
@@ -38,7 +38,12 @@ class CheckResult:
     interrupted: bool = False
     error: str | None = None  # a harness error stopped the check: no verdict on the rest
     seconds: float = 0.0
+    settled_seconds: dict[int, float] = field(default_factory=dict)  # by gate index
     estimator: str = "crude"
+
+    def gate_seconds(self, index: int) -> float:
+        """How long the check ran until gate `index` was settled (all of it if never)."""
+        return self.settled_seconds.get(index, self.seconds)
 
     @property
     def regression(self) -> bool:
@@ -125,6 +130,7 @@ def run_check(
         metrics = summarize(result.ordered())
         ran = len(result.metrics)
         last = look == len(batches)
+        at = time.monotonic() - started
         for index, gate in enumerate(gates):
             if index in check.verdicts:
                 continue
@@ -132,6 +138,8 @@ def run_check(
                 check.verdicts[index] = decide_at_end(gate, metrics, ran)
             elif (verdict := settle(gate, metrics, plan, ran)) is not None:
                 check.verdicts[index] = verdict
+            if index in check.verdicts:
+                check.settled_seconds[index] = at
         comparing = baseline is not None and not check.regression
         if comparing:
             check.comparisons = compare(_rows(result), baseline.rows, 1.0 - plan.look_confidence)
