@@ -40,9 +40,7 @@ def test_junit_validates_and_has_one_case_per_gate(tmp_path, write_experiment):
     assert cases[0].find("failure") is None and cases[2].find("failure") is None
     failure = cases[1].find("failure")
     message = failure.get("message")
-    assert message.startswith(
-        "upper 95% bound of protected_slip_through.rate <= 0.2% (observed "
-    )
+    assert message.startswith("upper 95% bound of protected_slip_through.rate <= 0.2% (observed ")
     # settled at the first look; the count gate kept the check going to the end
     assert "settled after 50 replications (sequential interval [" in message
     assert str(tmp_path / "run") in failure.text

@@ -8,9 +8,11 @@ early-stopped check is a normal run folder.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..backends.replications import RunResult, run_replications
 from ..checker import ReplicationMetrics
@@ -18,6 +20,7 @@ from ..errors import BadInput
 from ..experiment.model import Experiment
 from ..metrics import REPLICATION_COLUMNS, replication_row
 from ..run_folder import RunFolder, RunRecorder
+from ..run_folder.layout import MANIFEST, TREND
 from ..statistics.intervals import CONFIDENCE
 from ..statistics.summary import summarize
 from ..verdicts.against_baseline import Baseline, Comparison, compare
@@ -203,3 +206,20 @@ def _rows(result: RunResult) -> dict[int, dict]:
 
 def _row(index: int, metrics: ReplicationMetrics) -> dict:
     return dict(zip(REPLICATION_COLUMNS, replication_row(index, metrics), strict=True))
+
+
+def publish(check: CheckResult, history: Path | None, earlier: list[dict]) -> None:
+    """What a finished check leaves for CI besides its run folder's files: report.html,
+    with `history` the new line of the gate history (after the `earlier` lines, which
+    the run folder keeps for its chart), and the job summary when the CI asks for one."""
+    from ..verdicts import step_summary, trend
+    from .compare import report_run
+
+    if history is not None:
+        line = trend.entry(check, check.folder.read_json(MANIFEST).get("git_revision"))
+        trend.append(history, line)
+        shown = [*earlier, line][-trend.SHOWN :]
+        check.folder.write_text(TREND, "".join(json.dumps(x, sort_keys=True) + "\n" for x in shown))
+    if check.summary:
+        report_run(check.folder)
+    step_summary.write(check)
