@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from html import escape
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..metrics import INTERVAL_METRICS
 from ..verdicts.trend import SHOWN
@@ -43,7 +44,18 @@ def _panel(ax, label: str, lines: Sequence[dict]) -> None:
             low, high = gate["ci95"]
             ax.vlines(n, low, high, color=color, linewidth=1.5)
         ax.plot([n], [value], "o", color=color, markersize=4)
-    ax.axhline(points[-1][1]["bound"], color="#57606a", linestyle="--", linewidth=1)
+    bound = points[-1][1]["bound"]
+    ax.axhline(bound, color="#57606a", linestyle="--", linewidth=1)
+    ax.annotate(
+        "bound",
+        (1, bound),
+        xycoords=("axes fraction", "data"),
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="#57606a",
+    )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(label, loc="left", fontsize=9)
     ax.set_xlim(0.5, len(lines) + 0.5)
     ax.set_xlabel("check run (oldest to latest)")
