@@ -36,7 +36,7 @@ from .common import (
     scale,
     simulate,
 )
-from .terminal import terminal
+from .terminal import progress_interval, terminal
 
 LIVE_ONLY = ("target", "admin_token", "users_per_operator", "time_scale", "workers", "web")
 
@@ -170,6 +170,7 @@ def live(args: argparse.Namespace) -> int:
         web_port=args.web_port,
         histories=args.histories,
         command=tuple(["harness", *redacted(args.argv)]),
+        stats_seconds=progress_interval(),
     )
     summary = run_live(experiment, folder, options, stopping)
     return report(args, summary, folder, terminal(), terminal(stderr=True))

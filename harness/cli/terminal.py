@@ -41,7 +41,7 @@ def terminal(stderr: bool = False) -> Console:
 def progress_bar(console: Console) -> Progress:
     """A live bar in a terminal; plain progress lines in a log."""
     if not console.is_terminal:
-        return ProgressLines(console, _interval())
+        return ProgressLines(console, progress_interval())
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -52,7 +52,8 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
-def _interval() -> float:
+def progress_interval() -> float:
+    """Seconds between progress lines in a log."""
     try:
         return max(0.1, float(os.environ.get(PROGRESS_VARIABLE, PROGRESS_SECONDS)))
     except ValueError:
