@@ -264,7 +264,7 @@ class Experiment(Settings):
         if attempts > MAX_ATTACK_ATTEMPTS:
             raise ValueError(
                 f"operators: compromised operators make {attempts:,} attempts a shift in all "
-                f"(count x attempts); at most {MAX_ATTACK_ATTEMPTS:,}"
+                f"(count x attempts x (1 + repeats)); at most {MAX_ATTACK_ATTEMPTS:,}"
             )
         per_shift = self.reports_per_shift()
         if per_shift > MAX_REPORTS_PER_SHIFT:
