@@ -190,10 +190,9 @@ def options_of(field: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def is_duration(field: dict[str, Any]) -> bool:
-    """A duration: a number of seconds or a string such as "1h30m"."""
-    return any(
-        option.get("type") == "string" and "pattern" in option for option in options_of(field)
-    )
+    """A duration: a number of seconds, or a string such as "1h30m"."""
+    kinds = {(option.get("type"), "pattern" in option) for option in options_of(field)}
+    return {("number", False), ("string", True)} <= kinds
 
 
 def type_of(field: dict[str, Any]) -> str:
