@@ -16,8 +16,6 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-from harness.schema import file_schema
-
 
 def hook(name: str):
     """A build hook of docs/hooks/, loaded the way MkDocs loads it (by path)."""
@@ -43,7 +41,7 @@ def test_the_site_builds_strict_without_a_warning(tmp_path):
 
 def test_a_key_the_reference_does_not_show_fails_the_build():
     reference = hook("reference")
-    schema = file_schema(comparison=True)
+    schema = reference.file_schema(comparison=True)
     assert "`cancel_probability`" in reference.render(schema)
     schema["$defs"]["Unreachable"] = {"type": "object", "properties": {"lost": {"type": "integer"}}}
     with pytest.raises(PluginError, match=r"Unreachable\.lost"):

@@ -11,7 +11,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-from harness.schema import file_schema
+from harness.experiment.schema import file_schema
 
 PAGE = "reference.md"
 DISTRIBUTION = {"$ref": "#/$defs/Distribution"}
