@@ -119,8 +119,9 @@ class Page:
         for variant in items.get("oneOf", [items]):
             owner = ref_name(variant)
             definition = self.definitions[owner]
-            label = kind_label(definition) or owner
-            self.lines += [f"### `[[{name}]]` {label}", "", *paragraph(definition)]
+            if "oneOf" in items:  # one section per kind, named by the word that picks it
+                self.lines += [f"### `[[{name}]]` {kind_label(definition) or owner}", ""]
+            self.lines += paragraph(definition)
             self.header()
             for key, sub in definition.get("properties", {}).items():
                 self.shown.add((owner, key))
