@@ -38,7 +38,7 @@ from .wording import explain, key_homes, suggest
 DEPENDENCE_LEVELS = ("zero", "low", "moderate", "high", "complete")
 
 # Sizes: each bound is far past what a real experiment needs and keeps a run finite in time
-# and memory (the README lists them).
+# and memory (docs/experiment-files.md lists them).
 MAX_SEED = 2**63 - 1
 MAX_REPLICATIONS = 1_000_000
 MAX_SHIFT = 7 * DAY  # a week of work in one replication
