@@ -200,6 +200,13 @@ def readme_section(title: str) -> str:
     return text[start:end]
 
 
+def test_the_readme_gives_the_order_the_service_consults_them_in():
+    rows = " ".join(readme_section("### Safeguards").split())
+    order = ", ".join(s.title for s in SAFEGUARDS)
+    said = "Consulted in this order for each destructive action (so `caught_by` attribution"
+    assert f"{said} is stable): {order};" in rows
+
+
 @pytest.mark.parametrize("safeguard", SAFEGUARDS, ids=IDS)
 def test_every_safeguard_has_a_readme_row_and_its_settings(safeguard):
     rows = readme_section("### Safeguards")
