@@ -408,8 +408,8 @@ class ModerationService:
         """Bring an account back to active.
 
         Restoring a rightly suspended account harms too, so an operator's restore passes the
-        operator-level safeguards (leaver lockout, anomaly lock, rate limit) like any
-        destructive action; the restore monitor, a system actor, does not ask.
+        operator-level safeguards like any destructive action; the restore monitor, a system
+        actor, does not ask.
         """
         op = self._authenticate(token, self._at)
         self._profile(account_id)
