@@ -17,6 +17,7 @@ from targets.moderation import (
     SAFEGUARD_NAMES,
     TARGET_FAULTS,
     AccountProfile,
+    InvalidRequest,
     ManualClock,
     ModerationService,
     OperatorRecord,
@@ -25,6 +26,7 @@ from targets.moderation import (
 from targets.moderation import safeguards as package
 from targets.moderation.safeguards import (
     LISTED,
+    MONITORS,
     SAFEGUARDS,
     AccountSafeguard,
     OperatorSafeguard,
@@ -65,6 +67,19 @@ def test_the_consulted_and_listed_places_are_distinct_and_operators_come_first()
     # the account-level steps of the service's pipeline, in the order it takes them
     account = [s.name for s in SAFEGUARDS if s.level == "account"]
     assert account == ["protected_list", "two_person_rule", "delayed_action"]
+    # those asked about the request come before those asked about the pending action
+    asked = [s.on_request for s in SAFEGUARDS if issubclass(s, AccountSafeguard)]
+    assert asked == sorted(asked, reverse=True), asked
+
+
+def test_the_service_names_no_safeguard():
+    """It consults the ordered list; a safeguard's name, settings or monitor in the
+    service's source would be a step wired by hand."""
+    source = (ROOT / "targets" / "moderation" / "service.py").read_text()
+    for safeguard in SAFEGUARDS:
+        words = {safeguard.name, safeguard.name.upper(), safeguard.settings.__name__}
+        words |= {safeguard.monitor} if getattr(safeguard, "monitor", None) else set()
+        assert not [w for w in words if w in source], safeguard.name
 
 
 def test_settings_and_faults_are_derived_from_the_modules():
@@ -168,7 +183,21 @@ def test_a_safeguard_whose_dependency_is_down_fails_as_its_fail_mode_says(safegu
         assert (out.status == APPLIED) is not stops, (fail, out)
 
 
+def test_a_monitor_is_a_system_actor_no_reporter_may_take():
+    svc = service(SAFEGUARDS[0])
+    for monitor in MONITORS:
+        with pytest.raises(InvalidRequest, match="the service itself"):
+            svc.file_report(monitor, HEAD_OF_STATE.id)
+
+
 # --- the documentation -------------------------------------------------------------------
+
+
+def test_the_docs_give_the_order_the_service_consults_them_in():
+    rows = " ".join((ROOT / "docs" / "safeguards.md").read_text().split())
+    order = ", ".join(s.title for s in SAFEGUARDS)
+    said = "Consulted in this order for each destructive action (so `caught_by` attribution"
+    assert f"{said} is stable): {order};" in rows
 
 
 @pytest.mark.parametrize("safeguard", SAFEGUARDS, ids=IDS)

@@ -23,7 +23,7 @@ from targets.moderation import (
     Outcome,
 )
 from targets.moderation.durations import format_duration
-from targets.moderation.safeguards import DEPENDENCIES, SAFEGUARDS, Safeguards
+from targets.moderation.safeguards import DEPENDENCIES, MONITORS, SAFEGUARDS, Safeguards
 
 from .behaviour import Conduct
 from .findings import KINDS, Finding
@@ -123,11 +123,11 @@ class Narrator:
             reasons = self._let_through(step, call)
             return "; ".join([*reasons, f"{handle} is {STATUS_AFTER.get(out.action, out.action)}"])
         if out.status == ESCALATED:
-            return "the protected list sends it to the senior queue"
+            return f"the {_name(out.safeguard)} sends it to the senior queue"
         if out.status == PENDING_APPROVAL:
             named = getattr(step.move, "second", None) is not None
             by = "named by the requester" if named else "chosen by the system"
-            return f"the two-person rule asks {out.approver} ({by}) for a second approval"
+            return f"the {_name(out.safeguard)} asks {out.approver} ({by}) for a second approval"
         if out.status == DELAYED:
             return f"it is delayed until {format_duration(out.due_at)} and can be cancelled"
         if out.status == REQUEUED:
@@ -159,8 +159,9 @@ class Narrator:
         for e in step.events:
             if e.actor == RESTORE_MONITOR:
                 said.append(f"the restore monitor brings @{self._handle(e)} back")
-            elif e.event == "cancelled" and e.actor == "delay_monitor":
-                said.append(f"the delay monitor cancels the {NOUN[e.action]} of @{self._handle(e)}")
+            elif e.event == "cancelled" and e.actor in MONITORS:
+                monitor = e.actor.replace("_", " ")
+                said.append(f"the {monitor} cancels the {NOUN[e.action]} of @{self._handle(e)}")
             elif e.event == "applied" and isinstance(step.move, Wait):
                 said.append(
                     f"the delay monitor lets the {NOUN[e.action]} of @{self._handle(e)} take effect"

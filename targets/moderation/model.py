@@ -85,6 +85,7 @@ class PendingAction:
     state: str  # awaiting_approval | scheduled | applied | rejected | cancelled | blocked
     approver: str | None = None
     due_at: float | None = None
+    held_by: str | None = None  # the safeguard that last held it (second approval, delay)
 
 
 class Outcome(NamedTuple):

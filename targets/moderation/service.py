@@ -52,17 +52,16 @@ from .model import (
     ReportView,
 )
 from .safeguards import (
-    DELAYED_ACTION,
-    PROTECTED_LIST,
+    MONITORS,
     TARGET_FAULTS,
-    TWO_PERSON_RULE,
+    AccountSafeguard,
+    Request,
     Safeguards,
     SafeguardsConfig,
 )
 
 RESTORE_MONITOR = "restore_monitor"
-DELAY_MONITOR = "delay_monitor"
-SYSTEM_ACTORS = frozenset({RESTORE_MONITOR, DELAY_MONITOR, "admin"})
+SYSTEM_ACTORS = frozenset({RESTORE_MONITOR, *MONITORS, "admin"})
 """Names the audit log uses for the service's own entries; no reporter may take them."""
 IDEMPOTENCY_KEYS = 100_000  # keyed answers remembered (about 60 MB at most)
 _FIRE = 0  # timer kinds; ints keep heap comparisons cheap
@@ -378,13 +377,16 @@ class ModerationService:
             raise Conflict(f"pending action {pending_id} is already {pending.state}")
         now = self._at
         self._inbox.get(op.id, {}).pop(pending_id, None)
+        held_by = pending.held_by or ""
         if not approve:
-            return self._close(pending, REJECTED, op.id, TWO_PERSON_RULE, now)
+            return self._close(pending, REJECTED, op.id, held_by, now)
         stop = self.safeguards.approval_stop(op, now)
         if stop is not None:
             return self._close(pending, BLOCKED, op.id, stop, now)
         self._log(now, op.id, "approved", pending.account_id, pending.report_id, pending.id)
-        return self._proceed(pending, now)
+        requester = self._operators[pending.requested_by]
+        request = self._ask(requester, self._accounts[pending.account_id], None)
+        return self._consult(pending, request, self.safeguards.steps_after(held_by), now)
 
     @command
     def cancel(self, token: str, pending_id: int) -> Outcome:
@@ -406,8 +408,8 @@ class ModerationService:
         """Bring an account back to active.
 
         Restoring a rightly suspended account harms too, so an operator's restore passes the
-        operator-level safeguards (leaver lockout, anomaly lock, rate limit) like any
-        destructive action; the restore monitor, a system actor, does not ask.
+        operator-level safeguards like any destructive action; the restore monitor, a system
+        actor, does not ask.
         """
         op = self._authenticate(token, self._at)
         self._profile(account_id)
@@ -537,6 +539,7 @@ class ModerationService:
                     p.state,
                     p.approver,
                     p.due_at,
+                    p.held_by,
                 )
                 for p in self._pending.values()
             ),
@@ -559,8 +562,8 @@ class ModerationService:
         chosen: str | None,
     ) -> Outcome:
         """Consult the safeguards in order: the operator-level ones (a refusal sends a
-        report back to the queue, or blocks a direct action), the protected list and the
-        two-person rule; the delay comes once the action may proceed (`_proceed`)."""
+        report back to the queue, or blocks a direct action), then the account-level ones
+        asked about the request, then those asked about the pending action it becomes."""
         now = self._at
         sg = self.safeguards
         stop = sg.operator_stop(op, now)
@@ -568,32 +571,60 @@ class ModerationService:
             if report is None:
                 return self._block(op, account.id, action, None, stop, now)
             return self._requeue(op, report, action, stop, now)
-        verdict = sg.protected_list.check(op, account)
-        if verdict == "block":
-            return self._block(op, account.id, action, report, PROTECTED_LIST, now)
-        if verdict == "escalate":
-            return self._escalate(op, account.id, report, now, PROTECTED_LIST)
-        rule = sg.two_person_rule.check(op, account)
+        request = self._ask(op, account, chosen)
+        for step in sg.request_steps:
+            verdict = step.check(request)
+            if verdict is None:
+                continue
+            if verdict.status == ESCALATED:
+                return self._escalate(op, account.id, report, now, step.name)
+            return self._block(op, account.id, action, report, step.name, now)
         report_id = report.id if report is not None else None
         pending = PendingAction(
             next(self._pending_ids), account.id, action, op.id, report_id, wrongful, "new"
         )
-        if rule == "require":
-            approver = chosen or self._pick_approver(op, account.id)
-            if approver is not None:
-                return self._await_approval(pending, approver, now)
-            if sg.two_person_rule.config.fail == "closed":
-                rule = "block"
-        if rule == "block":
-            return self._block(op, account.id, action, report, TWO_PERSON_RULE, now)
+        return self._consult(pending, request, sg.pending_steps, now)
+
+    def _ask(self, op: OperatorRecord, account: AccountProfile, chosen: str | None) -> Request:
+        pick = functools.partial(self._pick_approver, op, account.id)
+        return Request(op, account, chosen, pick)
+
+    def _consult(
+        self,
+        pending: PendingAction,
+        request: Request,
+        steps: Sequence[AccountSafeguard],
+        now: float,
+    ) -> Outcome:
+        """Ask `steps` in order about `pending`: the first verdict holds it for a second
+        approval, delays it or (any other verdict) blocks it; an action none of them stops
+        takes effect."""
+        for step in steps:
+            verdict = step.check(request)
+            if verdict is None:
+                continue
+            if verdict.status not in (PENDING_APPROVAL, DELAYED):
+                return self._stop(pending, request.op, step.name, now)
+            self._pending[pending.id] = pending
+            pending.held_by = step.name
+            if verdict.status == PENDING_APPROVAL:
+                return self._await_approval(pending, verdict.approver or "", now)
+            return self._delay(pending, verdict.delay, now)
         self._pending[pending.id] = pending
-        return self._proceed(pending, now)
+        return self._apply(pending, pending.requested_by, now)
+
+    def _stop(self, pending: PendingAction, op: OperatorRecord, name: str, now: float) -> Outcome:
+        """A safeguard blocks the pending action: end it if it already waited, else refuse
+        the request."""
+        if self._pending.get(pending.id) is pending:
+            return self._close(pending, BLOCKED, op.id, name, now)
+        report = self._reports.get(pending.report_id) if pending.report_id else None
+        return self._block(op, pending.account_id, pending.action, report, name, now)
 
     def _await_approval(self, pending: PendingAction, approver: str, now: float) -> Outcome:
-        """The two-person rule holds the action until `approver` gives the second approval."""
+        """Hold the action until `approver` gives the second approval."""
         pending.state = "awaiting_approval"
         pending.approver = approver
-        self._pending[pending.id] = pending
         self._open[pending.account_id] = pending.id
         self._inbox.setdefault(approver, {})[pending.id] = None
         self._log(
@@ -611,18 +642,14 @@ class ModerationService:
             pending.account_id,
             pending.action,
             pending.report_id,
-            TWO_PERSON_RULE,
+            pending.held_by,
             pending.id,
             approver,
             at=now,
         )
 
-    def _proceed(self, pending: PendingAction, now: float) -> Outcome:
-        """After approval (or none needed): delay if the account is high-reach, else apply."""
-        op = self._operators[pending.requested_by]
-        delay = self.safeguards.delayed_action.check(op, self._accounts[pending.account_id])
-        if delay is None:
-            return self._apply(pending, pending.requested_by, now)
+    def _delay(self, pending: PendingAction, delay: float, now: float) -> Outcome:
+        """Schedule the action to take effect `delay` seconds from now, unless cancelled."""
         pending.state = "scheduled"
         pending.due_at = now + delay
         self._open[pending.account_id] = pending.id
@@ -641,7 +668,7 @@ class ModerationService:
             pending.account_id,
             pending.action,
             pending.report_id,
-            DELAYED_ACTION,
+            pending.held_by,
             pending.id,
             pending.approver,
             pending.due_at,
@@ -792,17 +819,18 @@ class ModerationService:
             pending = self._pending[ref]
             if pending.state != "scheduled":
                 continue
-            if pending.wrongful and self._monitor_cancels(pending):
-                done.append(self._close(pending, CANCELLED, DELAY_MONITOR, DELAYED_ACTION, due))
+            held_by = self.safeguards.held_by(pending.held_by or "")
+            account = self._accounts[pending.account_id]
+            if pending.wrongful and held_by.cancels(account, self._draw):
+                monitor = held_by.monitor or held_by.name
+                done.append(self._close(pending, CANCELLED, monitor, held_by.name, due))
             else:
                 done.append(self._apply(pending, pending.requested_by, due))
         return done
 
-    def _monitor_cancels(self, pending: PendingAction) -> bool:
-        """The delay monitor's draw: does it catch this wrongful action before it fires?"""
-        cancel_p = self.safeguards.config.delayed_action.cancel_probability
-        protected = self._accounts[pending.account_id].protected
-        return self.chance(self._rng, "cancel_protected" if protected else "cancel", cancel_p)
+    def _draw(self, kind: str, p: float) -> bool:
+        """A yes/no draw of a safeguard's monitor, through the replaceable `chance`."""
+        return self.chance(self._rng, kind, p)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -822,20 +850,8 @@ class ModerationService:
         return profile
 
     def _check_chosen_approver(self, op: OperatorRecord, chosen: str | None) -> None:
-        if chosen is None:
-            return
-        rule = self.safeguards.config.two_person_rule
-        if rule.chooser != "requester":
-            raise InvalidRequest("the system chooses the second approver; omit second_approver")
-        if chosen == op.id:
-            raise Forbidden("an operator cannot be its own second approver")
-        other = self._operators.get(chosen)
-        if other is None:
-            raise NotFound(f"operator {chosen} does not exist")
-        if other.departed(self._at):
-            raise InvalidRequest(f"operator {chosen} has departed")
-        if rule.pool == "senior" and other.role != "senior":
-            raise InvalidRequest(f"second approvers must be seniors; {chosen} is a reviewer")
+        if chosen is not None:
+            self.safeguards.vet_second_approver(op, chosen, self._operators, self._at)
 
     def _check_none_pending(self, account_id: int) -> None:
         """Refuse a destructive request on an account that already has one pending: asking
@@ -857,12 +873,12 @@ class ModerationService:
         if self._open.get(pending.account_id) == pending.id:
             del self._open[pending.account_id]
 
-    def _pick_approver(self, op: OperatorRecord, account_id: int) -> str | None:
-        """The system's random choice of a distinct, present second approver. A requester
-        asking again for the same account gets the approver drawn for it before, while that
-        one is still in the pool: asking again must not re-draw."""
+    def _pick_approver(self, op: OperatorRecord, account_id: int, senior_only: bool) -> str | None:
+        """The system's random choice of a distinct, present second approver (a senior if
+        `senior_only`). A requester asking again for the same account gets the approver
+        drawn for it before, while that one is still in the pool: asking again must not
+        re-draw."""
         now = self._at
-        senior_only = self.safeguards.config.two_person_rule.pool == "senior"
         pool = [
             i
             for i in self._approver_order
@@ -949,4 +965,5 @@ def _copy_pending(p: PendingAction) -> PendingAction:
         p.state,
         p.approver,
         p.due_at,
+        p.held_by,
     )

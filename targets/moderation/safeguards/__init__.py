@@ -3,25 +3,22 @@
 Every module of this package but `base` is one safeguard (see `base` for what it
 declares). What the rest of the target and the harness know about safeguards is derived
 here from those modules: the ordered list the service consults, the names `caught_by`
-counts, the `[safeguards]` settings and the faults the target accepts. A new
-operator-level safeguard is one new module: the service consults it, in its place, as
-soon as its settings switch it on.
+counts, the `[safeguards]` settings, the faults the target accepts and the monitors that
+write to the audit log. A new safeguard is one new module: the service consults it, in its
+place, as soon as its settings switch it on.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Set
+from collections.abc import Mapping, Set
 
 from pydantic import create_model
 
 from ..config import Settings
 from ..model import OperatorRecord
-from .base import AccountSafeguard, Dependency, OperatorSafeguard, Safeguard
-from .delayed_action import DELAYED_ACTION, DelayedAction
-from .protected_list import PROTECTED_LIST, ProtectedList
-from .two_person_rule import TWO_PERSON_RULE, TwoPersonRule
+from .base import AccountSafeguard, Dependency, OperatorSafeguard, Request, Safeguard, Verdict
 
 
 def _discover() -> tuple[type[Safeguard], ...]:
@@ -46,6 +43,10 @@ LISTED = tuple(sorted(SAFEGUARDS, key=lambda s: s.listed))
 DEPENDENCIES: tuple[Dependency, ...] = tuple(s.dependency for s in LISTED if s.dependency)
 TARGET_FAULTS: tuple[str, ...] = tuple(d.fault for d in DEPENDENCIES)
 """Faults that change what the core's safeguard dependencies answer."""
+MONITORS: tuple[str, ...] = tuple(
+    s.monitor for s in SAFEGUARDS if issubclass(s, AccountSafeguard) and s.monitor
+)
+"""The audit log's names for the safeguards' own monitors (system actors)."""
 
 SafeguardsConfig = create_model(
     "SafeguardsConfig",
@@ -59,7 +60,9 @@ class Safeguards:
     """Every safeguard of one service, built from its settings, with the faults now active.
 
     The service consults the operator-level safeguards that are switched on through
-    `operator_stop`, in order, and each account-level one at its own step.
+    `operator_stop`, in order, then the account-level ones switched on, in order: those
+    asked `on_request` (`request_steps`), then those asked about the pending action
+    (`pending_steps`).
     """
 
     def __init__(self, config: SafeguardsConfig) -> None:  # type: ignore[valid-type]
@@ -73,14 +76,14 @@ class Safeguards:
         self._watchers = tuple(
             sg for sg in on if type(sg).note_decision is not OperatorSafeguard.note_decision
         )
-        self.protected_list: ProtectedList = every[PROTECTED_LIST]  # type: ignore[assignment]
-        self.two_person_rule: TwoPersonRule = every[TWO_PERSON_RULE]  # type: ignore[assignment]
-        self.delayed_action: DelayedAction = every[DELAYED_ACTION]  # type: ignore[assignment]
+        accounts = [sg for sg in every.values() if isinstance(sg, AccountSafeguard)]
+        self._accounts = tuple(accounts)
+        steps = [sg for sg in accounts if sg.active]
+        self.request_steps = tuple(sg for sg in steps if sg.on_request)
+        self.pending_steps = tuple(sg for sg in steps if not sg.on_request)
         # a narration says what stood in the action's way first, then who may act
-        self.explainers = (
-            *(sg for sg in every.values() if isinstance(sg, AccountSafeguard)),
-            *(sg for sg in every.values() if isinstance(sg, OperatorSafeguard)),
-        )
+        operators = (sg for sg in every.values() if isinstance(sg, OperatorSafeguard))
+        self.explainers = (*accounts, *operators)
 
     def fork(self) -> Safeguards:
         """An independent copy: the same settings, a copy of the faults and bookkeeping."""
@@ -114,6 +117,23 @@ class Safeguards:
                 return sg.name
         return None
 
+    def held_by(self, name: str) -> AccountSafeguard:
+        """The account-level safeguard called `name` (one that holds a pending action)."""
+        return self._every[name]  # type: ignore[return-value]
+
+    def steps_after(self, name: str) -> tuple[AccountSafeguard, ...]:
+        """The pending action's steps consulted after the safeguard called `name`."""
+        names = [sg.name for sg in self.pending_steps]
+        return self.pending_steps[names.index(name) + 1 :]
+
+    def vet_second_approver(
+        self, op: OperatorRecord, named: str, operators: Mapping[str, OperatorRecord], now: float
+    ) -> None:
+        """Refuse a request by `op` that names `named` as its second approver when a
+        safeguard (switched on or not) does not accept that approver."""
+        for sg in self._accounts:
+            sg.vet_second_approver(op, named, operators, now)
+
     def why_passed(
         self, op: OperatorRecord, at: float, faults: Set[str], second_approval: bool
     ) -> list[str]:
@@ -125,13 +145,16 @@ class Safeguards:
 __all__ = [
     "DEPENDENCIES",
     "LISTED",
+    "MONITORS",
     "SAFEGUARDS",
     "SAFEGUARD_NAMES",
     "TARGET_FAULTS",
     "AccountSafeguard",
     "Dependency",
     "OperatorSafeguard",
+    "Request",
     "Safeguard",
     "Safeguards",
     "SafeguardsConfig",
+    "Verdict",
 ]

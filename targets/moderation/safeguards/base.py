@@ -13,11 +13,15 @@ Each other module of this package holds one safeguard: a `Safeguard` subclass, e
   then have a `fail` key: open lets actions through while it is down, closed stops them);
 - `check`: the question it answers, and `why_passed`: why it did not stop an action, in
   the words of a search's narration.
+
+An account-level safeguard answers its `check` with a `Verdict` (or None: the action goes
+on), so the service runs each one switched on through the same steps, in order, and names
+none of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Mapping, Set
 from typing import Any, ClassVar, NamedTuple
 
 from ..config import Settings
@@ -91,13 +95,54 @@ class OperatorSafeguard(Safeguard):
         """Bookkeeping on each approval or dismissal; only overriding modules are told."""
 
 
+class Request(NamedTuple):
+    """A destructive action an operator asks for, as an account-level safeguard sees it."""
+
+    op: OperatorRecord
+    account: AccountProfile
+    second_approver: str | None
+    """The second approver the requester named, if any."""
+    pick_approver: Callable[[bool], str | None]
+    """The system's draw of a distinct, present second approver (seniors only if asked);
+    None when nobody is left to approve. Asking again for the same account gets the same
+    one while it can still approve."""
+
+
+class Verdict(NamedTuple):
+    """What an account-level safeguard does with an action it does not let straight
+    through. `status` is the outcome: BLOCKED, ESCALATED (to the senior queue: only a
+    safeguard asked `on_request`), PENDING_APPROVAL (held for `approver`) or DELAYED (takes
+    effect `delay` seconds later unless cancelled)."""
+
+    status: str
+    approver: str | None = None
+    delay: float = 0.0
+
+
 class AccountSafeguard(Safeguard):
-    """Asked about an action on a particular account. Each answers in its own terms (send
-    it to seniors, ask a second approver, delay it), so each has its own step in the
-    service's pipeline."""
+    """Asked about a destructive action on a particular account, in `consulted` order, once
+    the operator-level safeguards let the operator act. The first `Verdict` decides what
+    happens to the action; an action that none holds or stops takes effect. After a second
+    approval, the safeguards consulted after the one that held the action are asked."""
 
     level = "account"
+    on_request: ClassVar[bool] = False
+    """Asked about the request itself, before it becomes a pending action: it may send a
+    report to the senior queue. Those that are not are asked about the pending action."""
+    monitor: ClassVar[str | None] = None
+    """The audit log's name for the monitor that may cancel an action it delays."""
 
-    def check(self, op: OperatorRecord, account: AccountProfile) -> Any:
-        """This safeguard's answer for an action by `op` on `account`."""
+    def check(self, request: Request) -> Verdict | None:
+        """What it does with the action `request` asks for; None lets it go on."""
         raise NotImplementedError
+
+    def vet_second_approver(
+        self, op: OperatorRecord, named: str, operators: Mapping[str, OperatorRecord], now: float
+    ) -> None:
+        """Refuse (raise a `ModerationError`) a request by `op` naming `named` as its second
+        approver, if this safeguard has a say in who approves."""
+
+    def cancels(self, account: AccountProfile, draw: Callable[[str, float], bool]) -> bool:
+        """Whether its monitor cancels a wrongful action on `account` it delayed, before it
+        takes effect; `draw(kind, p)` is the service's yes/no draw."""
+        return False

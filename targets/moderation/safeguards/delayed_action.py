@@ -3,14 +3,14 @@ during which a monitor (or a senior) can cancel it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import Field
 
 from ..config import Settings
 from ..durations import Duration
-from ..model import AccountProfile, OperatorRecord
-from .base import AccountSafeguard
-
-DELAYED_ACTION = "delayed_action"
+from ..model import DELAYED, AccountProfile
+from .base import AccountSafeguard, Request, Verdict
 
 
 class DelayedActionConfig(Settings):
@@ -24,19 +24,24 @@ class DelayedActionConfig(Settings):
 
 
 class DelayedAction(AccountSafeguard):
-    name = DELAYED_ACTION
+    name = "delayed_action"
     title = "delayed action"
     settings = DelayedActionConfig
     consulted = 60
     listed = 50
+    monitor = "delay_monitor"
     config: DelayedActionConfig
 
-    def check(self, op: OperatorRecord, account: AccountProfile) -> float | None:
-        """Seconds a destructive action on `account` waits before taking effect, if any."""
-        cfg = self.config
-        if cfg.enabled and (account.protected or account.followers >= cfg.min_followers):
-            return cfg.delay
+    def check(self, request: Request) -> Verdict | None:
+        """Delay an action on a protected or high-reach account."""
+        cfg, account = self.config, request.account
+        if account.protected or account.followers >= cfg.min_followers:
+            return Verdict(DELAYED, delay=cfg.delay)
         return None
+
+    def cancels(self, account: AccountProfile, draw: Callable[[str, float], bool]) -> bool:
+        kind = "cancel_protected" if account.protected else "cancel"
+        return draw(kind, self.config.cancel_probability)
 
 
 SAFEGUARD = DelayedAction

@@ -6,10 +6,8 @@ from collections.abc import Set
 from typing import Literal
 
 from ..config import FailMode, Settings
-from ..model import AccountProfile, OperatorRecord
-from .base import AccountSafeguard, Dependency
-
-PROTECTED_LIST = "protected_list"
+from ..model import BLOCKED, ESCALATED, OperatorRecord
+from .base import AccountSafeguard, Dependency, Request, Verdict
 
 
 class ProtectedListConfig(Settings):
@@ -20,12 +18,13 @@ class ProtectedListConfig(Settings):
 
 
 class ProtectedList(AccountSafeguard):
-    name = PROTECTED_LIST
+    name = "protected_list"
     title = "protected list"
     settings = ProtectedListConfig
     switched_on = {"mode": "escalate"}
     consulted = 40
     listed = 10
+    on_request = True
     dependency = Dependency(
         "protected_list_outage",
         "the protected list service goes down",
@@ -37,21 +36,19 @@ class ProtectedList(AccountSafeguard):
     def active(self) -> bool:
         return self.config.mode != "off"
 
-    def check(self, op: OperatorRecord, account: AccountProfile) -> str:
-        """'pass', 'escalate' or 'block' for an action by `op` on `account`.
+    def check(self, request: Request) -> Verdict | None:
+        """Escalate (or block) an action on a protected account; a senior's own passes.
 
         While the list is unreachable, fail open treats nobody as protected and fail closed
         treats everybody as protected.
         """
-        cfg = self.config
-        if cfg.mode == "off":
-            return "pass"
+        cfg, account = self.config, request.account
         protected = cfg.fail == "closed" if self.fault in self.faults else account.protected
         if not protected:
-            return "pass"
+            return None
         if cfg.mode == "block":
-            return "block"
-        return "pass" if op.role == "senior" else "escalate"
+            return Verdict(BLOCKED)
+        return None if request.op.role == "senior" else Verdict(ESCALATED)
 
     def why_passed(
         self, op: OperatorRecord, at: float, faults: Set[str], second_approval: bool
