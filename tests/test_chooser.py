@@ -205,3 +205,43 @@ def test_a_later_configuration_is_matched_to_an_earlier_one_when_not_to_the_base
     assert found[:2] == [None, None]
     assert found[2]["configuration"] == "b"
     assert found[2]["changed"] == ["safeguards.rate_limit.max_actions"]
+
+
+def test_a_two_person_rule_the_protected_list_always_pre_empts():
+    def blocking(chooser: str, faults: list | None = None) -> dict:
+        raw = experiment(
+            protected_list={"mode": "block"},
+            two_person_rule={"enabled": True, "chooser": chooser},
+        )
+        return {**raw, "faults": faults or []}
+
+    a, b = run_data("a", blocking("system"), ROWS), run_data("b", blocking("requester"), ROWS)
+    assert why(a, b) == (
+        "the protected list blocks every action on a protected account before the two-person "
+        "rule is asked, so who approves second never comes up"
+    )
+    outage = [{"kind": "protected_list_outage", "at": "10m", "duration": "10m"}]
+    a, b = (
+        run_data("a", blocking("system", outage), ROWS),
+        run_data("b", blocking("requester", outage), ROWS),
+    )
+    assert why(a, b) == GENERIC  # failing open lets protected actions reach the rule
+
+
+def test_a_chooser_the_protected_list_makes_moot_changed_nothing(tmp_path, capsys):
+    raw = small_raw(
+        experiment__replications=6,
+        experiment__shift="1h",
+        operators=[
+            {"persona": "diligent", "count": 7},
+            {"persona": "departing_insider", "malicious": True},
+        ],
+        safeguards__two_person_rule__enabled=True,
+        safeguards__protected_list__mode="block",
+    )
+    raw["matrix"] = {"safeguards.two_person_rule.chooser": ["system", "requester"]}
+    comparison, terminal, report = compare(tmp_path, raw, capsys)
+    found = comparison["configurations"][1]["identical_to"]
+    assert found["changed"] == ["safeguards.two_person_rule.chooser"]
+    assert found["why"].startswith("the protected list blocks every action")
+    assert "= unchanged" in terminal and "who approves second never comes up" in report

@@ -130,10 +130,35 @@ def _no_protected_report(a: RunData, b: RunData, changed: list[str]) -> str | No
     )
 
 
-RULES: tuple[Rule, ...] = (_safeguard_off, _fault_untouched, _no_protected_report)
+def _blocked_first(a: RunData, b: RunData, changed: list[str]) -> str | None:
+    """Only two-person rule settings changed, its scope is protected accounts, and in both
+    the protected list blocks every action on them first (and never fails open)."""
+    if not all(k.startswith("safeguards.two_person_rule.") for k in changed):
+        return None
+    for run in (a, b):
+        safeguards = run.experiment.get("safeguards", {})
+        listed = safeguards.get("protected_list", {})
+        fails_open = listed.get("fail", "open") == "open" and any(
+            f.get("kind") == "protected_list_outage" for f in run.experiment.get("faults", [])
+        )
+        scope = safeguards.get("two_person_rule", {}).get("scope", "protected")
+        if listed.get("mode") != "block" or fails_open or scope != "protected":
+            return None
+    return (
+        "the protected list blocks every action on a protected account before the two-person "
+        "rule is asked, so who approves second never comes up"
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    _safeguard_off,
+    _fault_untouched,
+    _blocked_first,
+    _no_protected_report,
+)
 
 GENERIC = (
     "the harness cannot tell why: none of what it checks explains it (a safeguard that is "
-    "off in both, a fault only a switched-off safeguard would feel, no protected report "
-    "decided)"
+    "off in both, a fault only a switched-off safeguard would feel, a protected list that "
+    "blocks before the two-person rule, no protected report decided)"
 )
