@@ -27,6 +27,7 @@ class Persona:
         self.offered: list[list[str]] = []
         self.colleagues: list[list[str]] = []
         self.lenience = lenience
+        self.dependences: list[str] = []
 
     def decide(self, item: Item, now: float) -> tuple[str, str | None]:
         return "approve", "suspend"
@@ -37,6 +38,7 @@ class Persona:
         return colluders[0] if colluders else None
 
     def second_approve(self, item: Item, now: float, dependence: str, colludes: bool) -> bool:
+        self.dependences.append(dependence)
         return colludes
 
     def second_approve_probability(self, item, now, dependence, colludes) -> float:
@@ -156,7 +158,10 @@ def test_colleagues_come_from_the_approver_pool_nearest_desk_first():
 
 
 def test_a_requester_named_approver_answers_at_the_raised_dependence():
-    assert moves()[0].dependence == "low"  # zero, one level up
+    acts, _, _ = moves()
+    approver = operator("r3")
+    acts.second_approve(approver, 11, 7, Item(3, True, False), "r1", 0.0)
+    assert approver.persona.dependences == ["low"]  # zero, one level up
     assert moves(dependence="high", chosen_dependence_step=3)[0].dependence == "complete"
     assert moves(chooser="system", dependence="low")[0].dependence == "low"
     acts, sent, _ = moves(chooser="system")
