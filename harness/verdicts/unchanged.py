@@ -31,11 +31,15 @@ def identical_to(
 ) -> list[dict | None]:
     """For each run, the first other run (the baseline first, then those listed before it)
     whose every replication ended the same way, with the settings that differ (by
-    `differences` of the two resolved experiments) and why; None where there is none."""
+    `differences` of the two resolved experiments) and why; None where there is none, and
+    for the baseline, which the others are measured against."""
     found: list[dict | None] = []
     for j, run in enumerate(runs):
+        if j == baseline:
+            found.append(None)
+            continue
         earlier = [i for i in range(j) if i != baseline]
-        order = ([baseline] if baseline is not None and baseline != j else []) + earlier
+        order = ([] if baseline is None else [baseline]) + earlier
         match = next((runs[i] for i in order if same_outcomes(runs[i], run)), None)
         if match is None:
             found.append(None)
@@ -74,6 +78,11 @@ def _switched_on(experiment: dict, name: str) -> bool:
         if k in safeguard.settings.model_fields
     }
     return safeguard(safeguard.settings.model_validate(section), set()).active
+
+
+def _same_settings(a: RunData, b: RunData, changed: list[str]) -> str | None:
+    """The two configurations resolve to the same experiment."""
+    return None if changed else "both resolve to the same settings"
 
 
 def _safeguard_off(a: RunData, b: RunData, changed: list[str]) -> str | None:
@@ -125,8 +134,8 @@ def _no_protected_report(a: RunData, b: RunData, changed: list[str]) -> str | No
     if any(trials):
         return None
     return (
-        "no report against a protected account was decided in either, so no protected "
-        "account put the changed safeguard settings to the test"
+        "no report against a protected account was decided in either configuration: the "
+        "changed safeguard settings never had a protected report to act on"
     )
 
 
@@ -151,6 +160,7 @@ def _blocked_first(a: RunData, b: RunData, changed: list[str]) -> str | None:
 
 
 RULES: tuple[Rule, ...] = (
+    _same_settings,
     _safeguard_off,
     _fault_untouched,
     _blocked_first,
@@ -158,7 +168,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 GENERIC = (
-    "the harness cannot tell why: none of what it checks explains it (a safeguard that is "
-    "off in both, a fault only a switched-off safeguard would feel, a protected list that "
-    "blocks before the two-person rule, no protected report decided)"
+    "the harness cannot tell why: none of what it checks explains it (the same settings, "
+    "a safeguard that is off in both, a fault only a switched-off safeguard would feel, a "
+    "protected list that blocks before the two-person rule, no protected report decided)"
 )
