@@ -64,11 +64,12 @@ class Acts:
         send: Send,
         follow: Follow,
         rule: TwoPersonRuleSection,
-        operators: Iterable[tuple[str, bool, Any, str, Persona]],
+        operators: Iterable[tuple[str, bool, Any, str, Persona | None]],
         at_work: Callable[[Any, float], bool],
     ) -> None:
         """`operators` are (id, colludes, handle, role, persona), in roster order, with
-        `at_work(handle, now)` saying whether that operator is still at work."""
+        `at_work(handle, now)` saying whether that operator is still at work (the persona
+        is asked only where the requester names its second approver)."""
         self.target = target
         self._send = send
         self._follow = follow

@@ -117,8 +117,9 @@ class Operator(ShiftUser):
         self.token = world.tokens[spec.id]
         rule = world.env.experiment.safeguards.two_person_rule
         self.approvals = rule.enabled
-        operators = (  # the others' personas tell whom a requester would name
-            (s.id, s.collude, s.record, s.record.role, operator_persona(s, seed))
+        names = rule.chooser == "requester"  # the others' personas tell whom it would name
+        operators = (
+            (s.id, s.collude, s.record, s.record.role, operator_persona(s, seed) if names else None)
             for s in world.env.roster
         )
         self.acts = Acts(self.target, self.send, self.follow, rule, operators, _at_work)
