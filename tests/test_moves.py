@@ -18,29 +18,38 @@ from targets.moderation import APPLIED, Outcome
 
 
 class Persona:
-    """Approves everything, names the first colluder offered, gives every second approval."""
+    """Approves everything, names the first colluder offered, gives every second approval
+    to a colluder; as a second approver it approves with probability `lenience`."""
 
     entry = SimpleNamespace(attack_action="deactivate")
 
-    def __init__(self) -> None:
+    def __init__(self, lenience: float = 0.0) -> None:
         self.offered: list[list[str]] = []
+        self.colleagues: list[list[str]] = []
+        self.lenience = lenience
+        self.dependences: list[str] = []
 
     def decide(self, item: Item, now: float) -> tuple[str, str | None]:
         return "approve", "suspend"
 
-    def choose_second_approver(self, colluders: list[str]) -> str | None:
+    def choose_second_approver(self, colluders, colleagues, item, now, dependence):
         self.offered.append(colluders)
+        self.colleagues.append([op for op, _ in colleagues])
         return colluders[0] if colluders else None
 
     def second_approve(self, item: Item, now: float, dependence: str, colludes: bool) -> bool:
+        self.dependences.append(dependence)
         return colludes
+
+    def second_approve_probability(self, item, now, dependence, colludes) -> float:
+        return self.lenience
 
 
 def outcome(account: int) -> Outcome:
     return Outcome(status=APPLIED, account_id=account, action="suspend")
 
 
-def moves(refuse: bool = False) -> tuple[Acts, list, list]:
+def moves(refuse: bool = False, **rule: object) -> tuple[Acts, list, list]:
     """A move layer whose `send` refuses every call or answers `applied`, and the records
     and follow-ups it produced."""
     sent: list = []
@@ -58,10 +67,15 @@ def moves(refuse: bool = False) -> tuple[Acts, list, list]:
     )
     target.decide.__name__, target.second_approve.__name__ = "decide", "second_approve"
     target.direct_action.__name__ = "direct_action"
-    rule = TwoPersonRuleSection(enabled=True, chooser="requester")
-    operators = [("r1", True, 0.0), ("r2", True, 100.0), ("r3", False, 0.0), ("r4", True, 0.0)]
+    section = TwoPersonRuleSection(**{"enabled": True, "chooser": "requester", **rule})
+    operators = [
+        ("r1", True, 0.0, "reviewer", Persona(0.1)),
+        ("r2", True, 100.0, "senior", Persona(0.9)),
+        ("r3", False, 0.0, "senior", Persona(0.2)),
+        ("r4", True, 0.0, "reviewer", Persona(0.4)),
+    ]
     # an operator's handle here is when it leaves; it is at work before that
-    acts = Acts(target, send, follow, rule, operators, lambda left, now: not left or now < left)
+    acts = Acts(target, send, follow, section, operators, lambda left, now: not left or now < left)
     return acts, sent, followed
 
 
@@ -74,6 +88,7 @@ def test_a_requester_may_name_only_colluders_still_at_work_and_never_itself():
     r1 = operator("r1")
     assert acts.decide(r1, 7, Item(3, True, False), 200.0, "ordinary")
     assert r1.persona.offered == [["r4"]]  # r2 has left, r3 does not collude
+    assert r1.persona.colleagues == [["r3", "r4"]]  # the nearest desk first; r2 has left
     process, f, value, method, args = sent[0]
     assert (process, f, method) == ("r1#2", "decide", "decide")
     assert value == {"report": 7, "account": 3, "decision": "approve", "action": "suspend"}
@@ -113,6 +128,9 @@ def test_an_attack_is_recorded_under_the_attacker_and_follows_for_the_operator()
         "direct_action",
         {"account": 5, "protected": True, "action": "deactivate"},
     )
+    # where the requester names the second approver, the attacker names the most lenient
+    # colleague at work: r2 (0.9) is at work at 30 s
+    assert sent[0][4] == ("t-r1", 5, "deactivate", "r2")
     assert followed == [(APPLIED, Item(5, True, False), "r1", "attacker:r1", "ordinary")]
 
 
@@ -129,3 +147,23 @@ def test_a_finished_replication_is_freed_at_once():
         assert alive() is None
     finally:
         gc.enable()
+
+
+def test_colleagues_come_from_the_approver_pool_nearest_desk_first():
+    acts, _, _ = moves(pool="senior")
+    assert [op for op, _ in acts.colleagues("r4", 0.0)] == ["r2", "r3"]
+    assert [op for op, _ in acts.colleagues("r4", 150.0)] == ["r3"]  # r2 has left
+    acts, _, _ = moves()
+    assert [op for op, _ in acts.colleagues("r3", 0.0)] == ["r4", "r1", "r2"]
+
+
+def test_a_requester_named_approver_answers_at_the_raised_dependence():
+    acts, _, _ = moves()
+    approver = operator("r3")
+    acts.second_approve(approver, 11, 7, Item(3, True, False), "r1", 0.0)
+    assert approver.persona.dependences == ["low"]  # zero, one level up
+    assert moves(dependence="high", chosen_dependence_step=3)[0].dependence == "complete"
+    assert moves(chooser="system", dependence="low")[0].dependence == "low"
+    acts, sent, _ = moves(chooser="system")
+    acts.attack(operator("r1"), 5, True, 30.0)
+    assert sent[0][4] == ("t-r1", 5, "deactivate", None)  # the system draws the approver

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from targets.moderation import Outcome
 
 from ..experiment.model import TwoPersonRuleSection
-from ..personas import Item, Persona
+from ..personas import Item, Persona, most_lenient
 from .target import Target
 
 Send = Callable[..., "Outcome | None"]
@@ -50,8 +50,10 @@ class Acts:
         "_colluders",
         "_colluding",
         "_follow",
+        "_namable",
         "_send",
         "chooses",
+        "dependence",
         "rule",
         "target",
     )
@@ -62,25 +64,42 @@ class Acts:
         send: Send,
         follow: Follow,
         rule: TwoPersonRuleSection,
-        operators: Iterable[tuple[str, bool, Any]],
+        operators: Iterable[tuple[str, bool, Any, str, Persona | None]],
         at_work: Callable[[Any, float], bool],
     ) -> None:
-        """`operators` are (id, colludes, handle) with `at_work(handle, now)` saying
-        whether that operator is still at work."""
+        """`operators` are (id, colludes, handle, role, persona), in roster order, with
+        `at_work(handle, now)` saying whether that operator is still at work (the persona
+        is asked only where the requester names its second approver)."""
         self.target = target
         self._send = send
         self._follow = follow
         self.rule = rule
         self.chooses = rule.chooser == "requester"  # the requester names its second approver
+        self.dependence = rule.second_dependence()  # raised where the requester names it
         operators = list(operators)
-        self._colluding = {op: colludes for op, colludes, _ in operators}
-        self._colluders = [(op, handle) for op, colludes, handle in operators if colludes]
+        self._colluding = {op: colludes for op, colludes, *_ in operators}
+        self._colluders = [(op, handle) for op, colludes, handle, *_ in operators if colludes]
+        seniors = rule.pool == "senior"
+        self._namable = [
+            (op, handle, persona)
+            for op, _, handle, role, persona in operators
+            if role == "senior" or not seniors
+        ]
         self._at_work = at_work
 
     def colluders(self, requester: str, now: float) -> list[str]:
         """The colluders a requester may name at `now`: those at work, but not itself."""
         at_work = self._at_work
         return [op for op, who in self._colluders if op != requester and at_work(who, now)]
+
+    def colleagues(self, requester: str, now: float) -> list[tuple[str, Persona]]:
+        """Those a requester may name at `now` (at work, in the approver pool, not
+        itself), nearest desk first: the next in roster order after it, wrapping round."""
+        at_work = self._at_work
+        ring = self._namable
+        start = next((i for i, (op, *_) in enumerate(ring) if op == requester), -1) + 1
+        order = ring[start:] + ring[:start]
+        return [(op, p) for op, who, p in order if op != requester and at_work(who, now)]
 
     def decide(self, agent: Actor, report_id: int, item: Item, now: float, queue: str) -> bool:
         """The operator's verdict on a claimed report; False when the target refused it
@@ -101,7 +120,12 @@ class Acts:
         """Send a verdict; a requester who may choose names its second approver."""
         chosen = None
         if decision == "approve" and self.chooses:
-            chosen = agent.persona.choose_second_approver(self.colluders(agent.id, now))
+            colluders = self.colluders(agent.id, now)
+            colleagues = self.colleagues(agent.id, now)
+            persona = agent.persona
+            chosen = persona.choose_second_approver(
+                colluders, colleagues, item, now, self.dependence
+            )
         value = {
             "report": report_id,
             "account": item.account_id,
@@ -138,7 +162,7 @@ class Acts:
         """The second approver's answer on a pending action, by the persona's dependence
         on the first approver and whether it colludes with the requester."""
         colludes = self._colluding.get(requester, False)
-        approve = agent.persona.second_approve(item, now, self.rule.dependence, colludes)
+        approve = agent.persona.second_approve(item, now, self.dependence, colludes)
         value = {
             "pending": pending_id,
             "report": report_id,
@@ -153,12 +177,15 @@ class Acts:
             self._follow(now, out, item, requester, agent.process, "senior")
 
     def attack(self, agent: Actor, account_id: int, protected: bool, now: float) -> None:
-        """An attacker holding `agent`'s credentials uses the direct admin action."""
+        """An attacker holding `agent`'s credentials uses the direct admin action; where the
+        requester names the second approver, it names the most lenient colleague."""
         process = f"attacker:{agent.id}"
         action = agent.persona.entry.attack_action
         item = Item(account_id, protected, False)
         value = {"account": account_id, "protected": protected, "action": action}
-        args = (agent.token, account_id, action)
+        colleagues = self.colleagues(agent.id, now) if self.chooses else []
+        chosen = most_lenient(colleagues, item, now, self.dependence) if colleagues else None
+        args = (agent.token, account_id, action, chosen)
         out = self._send(now, process, "direct_action", value, self.target.direct_action, *args)
         if out is not None:
             self._follow(now, out, item, agent.id, process, "ordinary")

@@ -92,7 +92,7 @@ class Simulation:
         self.queued = {"ordinary": 0, "senior": 0}
         self.queue_of: dict[int, str] = {}  # report id -> the queue it was last claimed from
         self.protected = frozenset(env.population.protected_ids)
-        operators = ((a.id, a.collude, a) for a in self.agents.values())
+        operators = ((a.id, a.collude, a, a.role, a.persona) for a in self.agents.values())
         rule = exp.safeguards.two_person_rule
         self.acts = Acts(self.target, self._send, self._follow, rule, operators, _at_work)
 

@@ -104,7 +104,31 @@ class TwoPersonRuleSection(TwoPersonRuleConfig):
     """The target's two-person rule plus how the second approver depends on the first
     (THERP dependence levels, NUREG/CR-1278)."""
 
-    dependence: Literal["zero", "low", "moderate", "high", "complete"] = "zero"
+    dependence: Literal["zero", "low", "moderate", "high", "complete"] = Field(
+        "zero",
+        description="THERP dependence of a second approver on the first (NUREG/CR-1278, "
+        "table 20-17): zero, low (1+19N)/20, moderate (1+6N)/7, high (1+N)/2, complete 1",
+    )
+    chosen_dependence_step: int = Field(
+        1,
+        ge=0,
+        le=len(DEPENDENCE_LEVELS) - 1,
+        description="where the requester names its second approver (chooser = requester): "
+        "how many THERP levels above `dependence` the named colleague's dependence is, "
+        "capped at complete. A requester names someone it works with: THERP (NUREG/CR-1278, "
+        "ch. 10) rates dependence between people who work closely together higher, and "
+        "SPAR-H's dependency condition table (NUREG/CR-6883) rates the same crew one level "
+        "above a different crew in most of its rows",
+    )
+
+    def second_dependence(self) -> str:
+        """The dependence level every second approval is drawn with: the configured one
+        when the system draws the approver, raised by `chosen_dependence_step` when the
+        requester names it."""
+        if self.chooser != "requester":
+            return self.dependence
+        level = DEPENDENCE_LEVELS.index(self.dependence) + self.chosen_dependence_step
+        return DEPENDENCE_LEVELS[min(level, len(DEPENDENCE_LEVELS) - 1)]
 
 
 class SafeguardsSection(SafeguardsConfig):
@@ -114,6 +138,7 @@ class SafeguardsSection(SafeguardsConfig):
         """The settings the target understands (operator behaviour stays in the harness)."""
         data = self.model_dump()
         del data["two_person_rule"]["dependence"]
+        del data["two_person_rule"]["chosen_dependence_step"]
         return SafeguardsConfig.model_validate(data)
 
 

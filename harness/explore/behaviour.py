@@ -19,7 +19,9 @@ against a protected account (never violating; a hard call when the experiment ha
 - a malicious leaver keeps trying its credentials after its exit time (the target must
   refuse them); other operators stop acting when they leave;
 - where the requester names its second approver, a colluder names a fellow colluder and
-  everyone else leaves the choice to the system.
+  everyone else leaves the choice to the system in the search's moves (the simulator has
+  them name a colleague); either way a second approver answers at the dependence a named
+  colleague has (`two_person_rule.chosen_dependence_step` levels up).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Conduct:
         }
         # a report against a protected account: never violating; a hard call if any are
         self.item = Item(0, True, False, env.experiment.population.ambiguous_share > 0)
-        self.dependence = env.experiment.safeguards.two_person_rule.dependence
+        self.dependence = env.experiment.safeguards.two_person_rule.second_dependence()
 
     def acts(self, actor: str, attacker: bool, now: float) -> bool:
         """Whether anyone uses `actor`'s credentials now at all."""

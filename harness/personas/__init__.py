@@ -22,6 +22,7 @@ from .base import (
     Persona,
     PersonaKind,
     Probability,
+    most_lenient,
 )
 
 if TYPE_CHECKING:
@@ -84,5 +85,6 @@ __all__ = [
     "PersonaKind",
     "Probability",
     "make_persona",
+    "most_lenient",
     "operator_persona",
 ]

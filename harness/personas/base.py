@@ -183,12 +183,31 @@ class Persona:
             return True
         return self.chance(self.rng, approval_kind(item, self.entry.role, second=True), p)
 
-    def choose_second_approver(self, colluders: Sequence[str]) -> str | None:
-        """Where the requester picks its second approver: a colluder picks a fellow
-        colluder; anyone else leaves the choice to the system."""
+    def choose_second_approver(
+        self,
+        colluders: Sequence[str],
+        colleagues: Sequence[tuple[str, Persona]],
+        item: Item,
+        now: float,
+        dependence: str,
+    ) -> str | None:
+        """Whom the requester names as its second approver where the two-person rule lets
+        it choose: a colluder names a fellow colluder; a requester who means harm at `now`
+        the colleague most likely to wave the request through; anyone else the colleague it
+        works with, the first of `colleagues` (those it may name, nearest desk first).
+        None: nobody it may name is at work."""
         if self.entry.collude and colluders:
             return self.rng.choice(colluders)
-        return None
+        if not colleagues:
+            return None
+        if self.names_lenient(now):
+            return most_lenient(colleagues, item, now, dependence)
+        return colleagues[0][0]
+
+    def names_lenient(self, now: float) -> bool:
+        """Whether, naming its second approver at `now`, this requester means harm and
+        picks the most lenient colleague."""
+        return False
 
     def attack_plan(self, shift: float, protected_ids: Sequence[int]) -> list[tuple[float, int]]:
         """Direct actions an attacker holding this operator's credentials takes."""
@@ -198,6 +217,17 @@ class Persona:
         """The persona's own reason for a move it makes at least half the time at `now`, as
         a person would say it (None: no reason of its own)."""
         return None
+
+
+def most_lenient(
+    colleagues: Sequence[tuple[str, Persona]], item: Item, now: float, dependence: str
+) -> str:
+    """The colleague with the highest probability of approving `item` as second approver
+    at `now` (the first of equals), by each one's own persona."""
+    return max(
+        colleagues,
+        key=lambda c: c[1].second_approve_probability(item, now, dependence, False),
+    )[0]
 
 
 class JudgingPersona(Persona):

@@ -64,6 +64,9 @@ class DepartingInsiderPersona(JudgingPersona):
             return 1.0
         return super().approve_probability(item, now)
 
+    def names_lenient(self, now: float) -> bool:
+        return self.entry.malicious and self.in_hazard_window(now)
+
     def likely_reason(self, now: float) -> str | None:
         if not self.in_hazard_window(now):
             return None

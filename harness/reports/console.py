@@ -13,6 +13,7 @@ from targets.moderation import format_duration
 from ..statistics.intervals import format_rate, percent
 from ..statistics.summary import window_rates
 from ..verdicts.between_configurations import verdict_key
+from ..verdicts.unchanged import sentence
 
 if TYPE_CHECKING:
     from ..pipeline.check import CheckResult
@@ -122,6 +123,8 @@ VERDICT_MARKS = {
 
 
 def _verdict(entry: dict, test: str) -> str:
+    if entry.get("identical_to"):
+        return "[yellow]= unchanged[/yellow]"
     return VERDICT_MARKS.get(verdict_key(entry, test), "[dim]not tested[/dim]")
 
 
@@ -155,9 +158,12 @@ def print_comparison(comparison: dict, console: Console) -> None:
     console.print(table)
     for i, e in enumerate(comparison["configurations"]):
         console.print(f"  #{i + 1} {e['name']}", highlight=False)
+        note = sentence(e)
+        if note:
+            console.print(f"     {note}", style="yellow", highlight=False)
     console.print(
         "  ▼/▲: significantly lower/higher than the baseline (Holm-adjusted, 5%); "
-        "≈: no detectable difference",
+        "≈: no detectable difference; =: identical outcomes in every replication",
         style="dim",
     )
 

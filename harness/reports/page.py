@@ -15,6 +15,7 @@ from ..run_folder import RunData
 from ..statistics.intervals import format_rate, percent
 from ..statistics.summary import window_rates
 from ..verdicts.between_configurations import TRADEOFFS, point_value, verdict_key
+from ..verdicts.unchanged import sentence
 from . import charts
 
 COST_TITLES = {cost.key: cost.title for cost in COSTS}
@@ -172,6 +173,9 @@ def verdict(entry: dict, test: str) -> str:
     text = verdict_key(entry, test)
     if text == "baseline":
         return '<span class="base">baseline</span>'
+    if entry.get("identical_to"):
+        same = escape(entry["identical_to"]["configuration"])
+        return f'<span class="same">changed nothing</span> (identical to {same})'
     found = entry["vs_baseline"][test] if entry["vs_baseline"] else {}
     p = found.get("p_adjusted")
     detail = f" ({p_value(p)})" if p is not None else ""
@@ -256,6 +260,12 @@ def _glance(comparison: dict) -> str:
         f"{names(said('significantly lower', exposure))}.</li>",
         "<li><strong>Worse than the baseline</strong> (slip-through or minutes down "
         f"significantly higher): {names(said('significantly higher', slip, exposure))}.</li>",
+    ]
+    items += [
+        f"<li><strong>Changed nothing</strong>: #{index[e['name']] + 1} {escape(e['name'])}: "
+        f"{escape(note)}.</li>"
+        for e in entries
+        if (note := sentence(e))
     ]
     for cost in TRADEOFFS:
         front = sorted(

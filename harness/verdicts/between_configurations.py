@@ -29,6 +29,7 @@ from ..statistics.intervals import (
     holm,
     mean_interval,
 )
+from .unchanged import identical_to
 
 ALPHA = 1.0 - CONFIDENCE
 
@@ -82,10 +83,12 @@ def compare(runs: list[RunData], baseline: int | None) -> dict:
         front = pareto(points)
         for entry, on in zip(entries, front, strict=True):
             entry.setdefault("pareto", {})[cost] = on
-    for entry, run in zip(entries, runs, strict=True):
+    same = identical_to(runs, baseline, _differences)
+    for entry, run, twin in zip(entries, runs, same, strict=True):
         entry["differs_from_baseline"] = (
             _differences(base.experiment, run.experiment) if base is not None else {}
         )
+        entry["identical_to"] = twin
     return {
         "baseline": base.name if base is not None else None,
         "confidence": CONFIDENCE,

@@ -117,7 +117,11 @@ class Operator(ShiftUser):
         self.token = world.tokens[spec.id]
         rule = world.env.experiment.safeguards.two_person_rule
         self.approvals = rule.enabled
-        operators = ((s.id, s.collude, s.record) for s in world.env.roster)
+        names = rule.chooser == "requester"  # the others' personas tell whom it would name
+        operators = (
+            (s.id, s.collude, s.record, s.record.role, operator_persona(s, seed) if names else None)
+            for s in world.env.roster
+        )
         self.acts = Acts(self.target, self.send, self.follow, rule, operators, _at_work)
         self.handled: set[int] = set()  # pending approvals this session answered
         plan = self.persona.attack_plan(world.env.shift, world.env.population.protected_ids)
