@@ -164,7 +164,7 @@ def test_a_lognormal_is_checked_at_its_cut_tails(tmp_path, capsys):
 
 def test_commands_of_one_configuration_name_the_uncertain_key(tmp_path, capsys):
     raw = random_approvers(0.1, 0.5)
-    assert main(["check", write(tmp_path, raw)]) == 2
+    assert main(["explore", write(tmp_path, raw)]) == 2
     err = capsys.readouterr().err
     assert "operators.0.approve_probability: a distribution" in err and err.count("\n") == 1
 
@@ -183,3 +183,93 @@ def test_sobol_points_come_in_powers_of_two(tmp_path, capsys):
 def test_a_design_maps_to_values_inside_each_support():
     unit = design("morris", 2, 8, seed=3)
     assert unit.min() >= 0 and unit.max() <= 1 and np.isfinite(unit).all()
+
+
+def fixed_against_uncertain(low: float = 0.05, high: float = 0.95, fixed: float = 0.3) -> dict:
+    """A comparison: approvers with p uncertain (slip rate p) against approvers with p fixed
+    (slip rate `fixed`). The fixed one is safer exactly where p > `fixed`."""
+    raw = random_approvers(low, high)
+    raw["experiment"]["shift"] = "2h"
+    raw["configurations"] = [
+        {"name": "uncertain"},
+        {"name": "fixed", "set": {"operators.0.approve_probability": fixed}},
+    ]
+    return raw
+
+
+def test_compare_counts_the_parameter_sets_each_configuration_is_safer_in(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    argv = ["compare", write(tmp_path, fixed_against_uncertain()), "--samples", "16"]
+    assert main([*argv, "--jobs", "1", "--out", str(out)]) == 0
+    section = json.loads((out / "comparison.json").read_text())["uncertainty"]
+    (pair,) = section["pairs"]
+    assert pair["configuration"] == "fixed" and pair["baseline"] == "uncertain"
+    assert 0 < pair["safer"] < pair["sets"] == 16
+    assert pair["safer"] + pair["tied"] + pair["less_safe"] == 16
+    assert pair["safer"] > pair["less_safe"]  # p is above 0.3 in about 72% of sets
+    where = pair["loses_where"]
+    assert where["parameter"] == "operators.0.approve_probability"
+    assert where["region"].startswith("<")  # it loses where p is low
+    assert where["losing"] / where["sets"] > where["losing_elsewhere"] / where["sets_elsewhere"]
+    assert set(section["bands"]) == {"uncertain", "fixed"}
+    printed = capsys.readouterr().out
+    assert f"fixed: safer in {pair['safer']} of 16 parameter sets" in printed
+    page = (out / "report.html").read_text()
+    assert "What we do not know" in page and "Set by set" in page
+    assert f"{pair['safer']} of 16" in page
+
+
+def test_compare_under_uncertainty_refuses_resume(tmp_path, capsys):
+    path = write(tmp_path, fixed_against_uncertain())
+    assert main(["compare", path, "--resume", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has uncertain parameters" in err
+
+
+def band_gated(bound: float) -> dict:
+    raw = random_approvers(0.1, 0.5)
+    raw["experiment"]["shift"] = "2h"
+    raw["gates"] = [{"metric": SLIP, "max_band_p95": bound}]
+    return raw
+
+
+@pytest.mark.parametrize("bound, code", [(0.7, 0), (0.2, 1)])
+def test_a_band_gate_bounds_the_95th_percentile_over_parameter_sets(tmp_path, bound, code):
+    """Slip rate p, p uniform on [0.1, 0.5]: the band's upper end is near 0.48, while the
+    rate at the median parameters (0.3) is under both bounds' plain reading."""
+    out = tmp_path / "check"
+    argv = ["check", write(tmp_path, band_gated(bound)), "--samples", "16", "--jobs", "1"]
+    assert main([*argv, "--out", str(out)]) == code
+    (gate,) = json.loads((out / "summary.json").read_text())["gates"]
+    assert gate["kind"] == "max_band_p95" and gate["passed"] is (code == 0)
+    assert gate["observed"] == pytest.approx(0.48, abs=0.06)
+
+
+def test_a_band_gate_needs_uncertain_parameters(tmp_path, capsys):
+    raw = small_raw()
+    raw["gates"] = [{"metric": SLIP, "max_band_p95": 0.01}]
+    assert main(["check", write(tmp_path, raw)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "gates.0.max_band_p95: bounds the uncertainty band" in err
+
+
+def test_a_band_gate_needs_a_rate(tmp_path, capsys):
+    raw = band_gated(0.1)
+    raw["gates"] = [{"metric": "exposure_minutes.mean", "max_band_p95": 10}]
+    assert main(["run", write(tmp_path, raw), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "max_band_p95 needs a rate with an interval" in err
+
+
+def test_the_report_of_a_two_level_run_shows_the_band_next_to_the_interval(tmp_path):
+    raw = random_approvers(0.1, 0.5)
+    run = tmp_path / "run"
+    assert (
+        main(["run", write(tmp_path, raw), "--samples", "8", "--jobs", "1", "--out", str(run)]) == 0
+    )
+    assert main(["report", str(run)]) == 0
+    page = (run / "report.html").read_text()
+    assert "What we do not know: 8 parameter sets" in page
+    assert "at median parameters (95% sampling interval)" in page
+    assert "uncertainty band (5th-95th percentile over parameter sets)" in page
+    assert "sampling noise in the band" in page

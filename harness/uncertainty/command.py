@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from rich.console import Console
 
@@ -47,9 +48,52 @@ def refuse_plain(args: argparse.Namespace, study: Study) -> None:
 
 def run_uncertain(args: argparse.Namespace, study: Study) -> int:
     """A two-level run; prints the band next to the sampling interval; the exit code."""
-    from ..cli.common import interrupted, progress_bar
+    from ..cli.common import interrupted
     from ..cli.run import report
     from .report import print_band
+
+    summary, folder = _two_level(args, study)
+    err = Console(stderr=True)
+    if summary["status"] != "completed":
+        return interrupted(summary, folder, err)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0 if all(g["passed"] for g in summary["gates"]) else 1
+    code = report(argparse.Namespace(json=False), summary, folder, Console(), err)
+    print_band(summary["uncertainty"], Console())
+    return code
+
+
+def check_uncertain(args: argparse.Namespace, study: Study, output: Any) -> int:
+    """`harness check` of an experiment with uncertain parameters: the two-level run, every
+    gate decided at its end (a band gate on the band); exit 1 when one fails."""
+    for flag, given in (("--baseline", args.baseline), ("--junit", args.junit)):
+        if given is not None:
+            raise BadInput(
+                f"{flag}: {study.source} has uncertain parameters; a check of a two-level run "
+                "has its gates only (give every key a value to use this option)"
+            )
+    if not study.median.gates:
+        raise BadInput(f"{study.source}: nothing to check: add [[gates]] to the file")
+    from ..cli.common import interrupted
+    from ..reports.console import print_gates
+    from .report import print_band
+
+    summary, folder = _two_level(args, study)
+    err = Console(stderr=True)
+    passed = all(g["passed"] for g in summary["gates"])
+    output.document = {"run_folder": str(folder.path), "passed": passed, "summary": summary}
+    if summary["status"] != "completed":
+        return interrupted(summary, folder, err)
+    print_band(summary["uncertainty"], Console())
+    print_gates(summary["gates"], Console())
+    err.print(f"run folder: {folder.path}")
+    return 0 if passed else 1
+
+
+def _two_level(args: argparse.Namespace, study: Study) -> tuple[dict, RunFolder]:
+    """Run the median parameters and the parameter sets with a progress bar."""
+    from ..cli.common import progress_bar
     from .sampling import check_samples
     from .two_level import run_two_level
 
@@ -58,8 +102,7 @@ def run_uncertain(args: argparse.Namespace, study: Study) -> int:
     if study.median.estimate.method == "importance":
         raise BadInput("--estimator importance: uncertain parameters are run crudely only")
     folder = RunFolder.create(study.median.experiment.name, args.out)
-    err = Console(stderr=True)
-    with progress_bar(err) as progress:
+    with progress_bar(Console(stderr=True)) as progress:
         task = progress.add_task("median parameters", total=study.median.experiment.replications)
 
         def advance(stage: str, n: int) -> None:
@@ -76,11 +119,4 @@ def run_uncertain(args: argparse.Namespace, study: Study) -> int:
             keep_histories=args.histories,
             on_progress=advance,
         )
-    if summary["status"] != "completed":
-        return interrupted(summary, folder, err)
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return 0 if all(g["passed"] for g in summary["gates"]) else 1
-    code = report(argparse.Namespace(json=False), summary, folder, Console(), err)
-    print_band(summary["uncertainty"], Console())
-    return code
+    return summary, folder

@@ -17,27 +17,46 @@ LABELS = {
 }
 
 
-def print_band(section: dict, out: Console) -> None:
-    """Each rate's sampling interval at the median parameters next to its band."""
-    table = Table(
-        title=f"What we do not know: {section['samples']} parameter sets "
-        f"({section['sampling']}), {section['replications_per_set']:,} replications each",
-        title_justify="left",
+BAND_COLUMNS = (
+    "metric",
+    "at median parameters (95% sampling interval)",
+    "uncertainty band (5th-95th percentile over parameter sets)",
+    "sampling noise in the band",
+)
+
+
+def band_title(section: dict) -> str:
+    return (
+        f"What we do not know: {section['samples']} parameter sets "
+        f"({section['sampling']}), {section['replications_per_set']:,} replications each"
     )
-    table.add_column("metric")
-    table.add_column("at median parameters (95% sampling interval)")
-    table.add_column("uncertainty band (5th-95th percentile over parameter sets)")
-    table.add_column("sampling noise in the band")
+
+
+def band_rows(section: dict) -> list[tuple[str, str, str, str]]:
+    """Each rate's sampling interval at the median parameters next to its band."""
+    rows = []
     for rate, entry in section["metrics"].items():
         at = entry["median_parameters"]
         low, high = at["ci95"]
         band = entry["band"]
-        table.add_row(
-            LABELS[rate],
-            f"{_pct(at['rate'])} [{_pct(low)}, {_pct(high)}]",
-            f"{_pct(band['p5'])} to {_pct(band['p95'])} (median {_pct(band['p50'])})",
-            f"{entry['noise_share']:.0%} of its variance",
+        rows.append(
+            (
+                LABELS[rate],
+                f"{_pct(at['rate'])} [{_pct(low)}, {_pct(high)}]",
+                f"{_pct(band['p5'])} to {_pct(band['p95'])} (median {_pct(band['p50'])})",
+                f"{entry['noise_share']:.0%} of its variance",
+            )
         )
+    return rows
+
+
+def print_band(section: dict, out: Console) -> None:
+    """Each rate's sampling interval at the median parameters next to its band."""
+    table = Table(title=band_title(section), title_justify="left")
+    for column in BAND_COLUMNS:
+        table.add_column(column)
+    for row in band_rows(section):
+        table.add_row(*row)
     out.print(table)
     for p in section["parameters"]:
         median = p["median"]
