@@ -81,11 +81,31 @@ def test_same_seed_same_result(tmp_path):
     assert two_level(tmp_path, raw, samples=4, folder="c") != first
 
 
-def indices(f, dimensions: int, samples: int = 1024) -> dict[str, dict]:
+def indices(f, dimensions: int, samples: int = 1024, method: str = "sobol") -> dict[str, dict]:
     names = [f"x{i}" for i in range(dimensions)]
-    unit = design("sobol", dimensions, samples, seed=1)
-    rows, _ = analyze("sobol", names, unit, f(unit), seed=1)
+    unit = design(method, dimensions, samples, seed=1)
+    rows, *_ = analyze(method, names, unit, f(unit), seed=1)
     return {r["parameter"]: r for r in rows}
+
+
+def test_a_chaos_expansion_gives_the_indices_of_a_polynomial_exactly():
+    """y = x0 x1 on the unit square: Var y = 1/9 - 1/16 = 7/144, each main effect x/2 has
+    variance 3/144, so S1 = 3/7 and ST = 4/7 for both; x2 takes no part."""
+    found = indices(lambda x: x[:, 0] * x[:, 1], 3, samples=128, method="pce")
+    for name in ("x0", "x1"):
+        assert found[name]["S1"] == pytest.approx(3 / 7, abs=1e-9)
+        assert found[name]["ST"] == pytest.approx(4 / 7, abs=1e-9)
+    assert found["x2"]["ST"] == pytest.approx(0, abs=1e-9)
+
+
+def test_a_chaos_expansion_averages_independent_noise_out():
+    """y = x0 + 2 x1 + noise as large as the signal: S1 = 0.2 and 0.8 of the mean's variance,
+    within the intervals, which are narrow."""
+    noise = np.random.default_rng(5).normal(0, 0.6, 2048)
+    found = indices(lambda x: x[:, 0] + 2 * x[:, 1] + noise, 3, samples=2048, method="pce")
+    for name, expected in (("x0", 0.2), ("x1", 0.8)):
+        assert abs(found[name]["S1"] - expected) <= found[name]["S1_conf"]
+        assert found[name]["S1_conf"] < 0.06
 
 
 def test_a_metric_of_one_parameter_has_total_index_one_for_it_only():
@@ -273,3 +293,32 @@ def test_the_report_of_a_two_level_run_shows_the_band_next_to_the_interval(tmp_p
     assert "at median parameters (95% sampling interval)" in page
     assert "uncertainty band (5th-95th percentile over parameter sets)" in page
     assert "sampling noise in the band" in page
+
+
+def test_pce_sensitivity_of_the_simulator_and_its_fit(tmp_path, capsys):
+    """The pce method on the simulator: independent seeds per set, the parameter that
+    matters first, and the share the fit explains said."""
+    raw = random_approvers(0.1, 0.5)
+    raw["experiment"]["shift"] = "2h"
+    raw["population"]["violating_share"] = {"dist": "uniform", "low": 0.1, "high": 0.9}
+    out = tmp_path / "study"
+    argv = ["sensitivity", write(tmp_path, raw), "--method", "pce", "--samples", "64"]
+    assert main([*argv, "--replications", "2", "--jobs", "1", "--out", str(out)]) == 0
+    result = json.loads((out / "sensitivity.json").read_text())
+    assert result["seeds"] == "independent" and result["evaluations"] == 64
+    entry = result["metrics"][SLIP]
+    assert entry["indices"][0]["parameter"] == "operators.0.approve_probability"
+    assert entry["indices"][0]["ST"] > 0.8 and 0 < entry["explained"] <= 1
+    assert "the fitted expansion explains" in capsys.readouterr().out
+    assert (out / "report.html").read_text().count("<svg") == 2
+
+
+def test_pce_needs_sets_to_spare(tmp_path, capsys):
+    raw = random_approvers(0.1, 0.5)
+    argv = ["sensitivity", write(tmp_path, raw), "--method", "pce", "--samples", "6"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1
+        and "pce fits 4 terms for 1 uncertain parameter; give at least 8" in err
+    )

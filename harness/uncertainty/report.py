@@ -70,7 +70,7 @@ def _pct(value: float | None) -> str:
 
 def print_sensitivity(study: dict, out: Console) -> None:
     """One ranked table per metric, most influential parameter first."""
-    sobol = study["method"] == "sobol"
+    sobol = study["method"] != "morris"
     for rate, entry in study["metrics"].items():
         table = Table(
             title=f"Sensitivity of {LABELS[rate]} ({_method(study)})", title_justify="left"
@@ -82,8 +82,21 @@ def print_sensitivity(study: dict, out: Console) -> None:
         for row in entry["indices"]:
             table.add_row(str(row["rank"]), row["parameter"], *_cells(row, sobol))
         out.print(table)
-        if entry.get("note"):
-            out.print(f"  {entry['note']}")
+        for line in notes(entry):
+            out.print(f"  {line}")
+
+
+def notes(entry: dict) -> list[str]:
+    """What to know before reading a metric's indices."""
+    said = [entry["note"]] if entry.get("note") else []
+    if entry.get("explained") is not None:
+        from .chaos import DEGREE
+
+        said.append(
+            f"the fitted expansion explains {entry['explained']:.0%} of the variance between "
+            f"parameter sets; the rest is sampling noise and what degree {DEGREE} cannot follow"
+        )
+    return said
 
 
 def _method(study: dict) -> str:
@@ -122,7 +135,7 @@ def render_page(study: dict, figures: list[tuple[str, str, object]]) -> str:
         f"<p>{escape(_method(study))}. {escape(READING)}</p>",
     ]
     for rate, entry in study["metrics"].items():
-        sobol = study["method"] == "sobol"
+        sobol = study["method"] != "morris"
         head = "".join(f"<th>{escape(c)}</th>" for c in ("rank", "parameter", *_columns(sobol)))
         rows = [
             "<tr>"
@@ -134,6 +147,7 @@ def render_page(study: dict, figures: list[tuple[str, str, object]]) -> str:
         ]
         parts.append(
             f"<h2>{escape(LABELS[rate])}</h2><table><tr>{head}</tr>{''.join(rows)}</table>"
+            + "".join(f"<p>{escape(line)}</p>" for line in notes(entry))
         )
     for title, caption, figure in figures:
         parts.append(
