@@ -322,3 +322,11 @@ def test_pce_needs_sets_to_spare(tmp_path, capsys):
         err.count("\n") == 1
         and "pce fits 4 terms for 1 uncertain parameter; give at least 8" in err
     )
+
+
+def test_samples_in_a_comparison_need_an_uncertain_parameter(tmp_path, capsys):
+    raw = small_raw()
+    raw["matrix"] = {"safeguards.two_person_rule.enabled": [False, True]}
+    assert main(["compare", write(tmp_path, raw), "--samples", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--samples: " in err and "no uncertain parameter" in err

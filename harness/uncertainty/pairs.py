@@ -67,7 +67,11 @@ def pair(run: RunData, base: RunData) -> dict:
     entry: dict[str, Any] = {"configuration": run.name, "baseline": base.name}
     ours, theirs = run.summary.get("uncertainty"), base.summary.get("uncertainty")
     if not same_draws(ours, theirs) or run.summary["seed"] != base.summary["seed"]:
-        return {**entry, "note": "not compared set by set: the parameter sets were drawn apart"}
+        return {
+            **entry,
+            "note": "not compared set by set: the parameter sets did not run in both, or "
+            "were drawn apart (other keys, samples or seed)",
+        }
     mine, other = read_sets(run), read_sets(base)
     ours_rates = [float(row[METRIC]) for row in mine]
     theirs_rates = [float(row[METRIC]) for row in other]
