@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -33,6 +34,13 @@ UNCERTAIN = (
     'operators.1.hours_into_shift={dist="uniform",low=0,high=12}',
     'operators.2.hazard_window={dist="uniform",low=600,high=7200}',
 )
+
+
+def children_cpu() -> float:
+    """CPU seconds of finished child processes (the pools' workers): what the study cost the
+    machine, whatever else was running on it."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def widest_interval(indices: list[dict]) -> float:
@@ -54,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     study = load_study(INCIDENT, UNCERTAIN)
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
-    start = time.perf_counter()
+    start, cpu, own = time.perf_counter(), children_cpu(), time.process_time()
     result = run_study(
         study,
         method=args.method,
@@ -62,7 +70,8 @@ def main() -> None:
         replications=args.replications,
         jobs=args.jobs,
     )
-    study_seconds = time.perf_counter() - start
+    study_seconds, study_cpu = time.perf_counter() - start, children_cpu() - cpu
+    parent_cpu = time.process_time() - own
     sets = result["evaluations"]
     plain = load(INCIDENT)
     start = time.perf_counter()
@@ -78,7 +87,14 @@ def main() -> None:
         if "explained" in result["metrics"][rate]:
             print(f"  {rate}: the fit explains {result['metrics'][rate]['explained']:.0%}")
     print(f"{args.method}: {sets:,} parameter sets x {args.replications} replications")
+    cores = os.cpu_count() or 1
     print(f"sensitivity study:         {study_seconds:8.1f} s")
+    idle = max(parent_cpu, (study_cpu + parent_cpu) / cores)
+    print(
+        f"  CPU time: workers {study_cpu:.1f} s "
+        f"({1000 * study_cpu / (sets * args.replications):.1f} ms a replication), "
+        f"this process {parent_cpu:.1f} s; on {cores} idle cores about {idle:.0f} s of wall time"
+    )
     print(f"same plain replications:   {plain_seconds:8.1f} s (median parameters, same run)")
     for rate, width in widths.items():
         print(f"widest 95% index interval: {width:8.3f} (aim < 0.1) for {rate}")
