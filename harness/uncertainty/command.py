@@ -76,7 +76,7 @@ def check_uncertain(args: argparse.Namespace, study: Study, output: Any) -> int:
     if not study.median.gates:
         raise BadInput(f"{study.source}: nothing to check: add [[gates]] to the file")
     from ..cli.common import interrupted
-    from ..reports.console import print_gates
+    from ..reports.console import print_gates, print_summary
     from .report import print_band
 
     summary, folder = _two_level(args, study)
@@ -85,6 +85,7 @@ def check_uncertain(args: argparse.Namespace, study: Study, output: Any) -> int:
     output.document = {"run_folder": str(folder.path), "passed": passed, "summary": summary}
     if summary["status"] != "completed":
         return interrupted(summary, folder, err)
+    print_summary(summary, Console())
     print_band(summary["uncertainty"], Console())
     print_gates(summary["gates"], Console())
     err.print(f"run folder: {folder.path}")
