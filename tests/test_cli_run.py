@@ -73,7 +73,7 @@ BAD_FILES = [
     (
         "gate without a bound",
         {"gates": [{"metric": "escalations"}]},
-        "a gate needs exactly one of max, min or max_upper_ci",
+        "a gate needs exactly one of max, min, max_upper_ci or max_band_p95",
     ),
     (
         "fault after the shift",

@@ -10,14 +10,16 @@ from pathlib import Path
 from ..errors import BadInput
 from ..estimate.command import add_estimator_argument, estimator_override
 from ..run_folder.layout import EXPERIMENT
+from ..uncertainty.command import add_uncertainty_arguments, check_uncertain, refuse_plain
+from ..uncertainty.spec import load_study
 from .common import (
     JsonOutput,
     add_experiment_arguments,
     add_json_argument,
     add_simulation_arguments,
+    experiment_overrides,
     harness_error,
     interrupted,
-    load_experiment,
     output_folder,
     simulate,
 )
@@ -55,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_estimator_argument(p)
     add_simulation_arguments(p)
+    add_uncertainty_arguments(p)
     add_json_argument(p, "the run folder, whether the check passed and summary.json")
     p.set_defaults(handler=main)
 
@@ -65,7 +68,11 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, output: JsonOutput) -> int:
-    experiment = load_experiment(args, estimator_override(args))
+    study = load_study(args.experiment, experiment_overrides(args, estimator_override(args)))
+    refuse_plain(args, study)
+    if study.parameters:
+        return check_uncertain(args, study, output)
+    experiment = study.median
     if not experiment.gates and args.baseline is None:
         raise BadInput(
             f"{args.experiment}: nothing to check: add [[gates]] to the file or give --baseline"

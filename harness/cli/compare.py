@@ -10,8 +10,10 @@ from rich.console import Console
 
 from ..backends import scheduler_address
 from ..errors import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput
-from ..experiment.comparison_file import load_comparison, toml_value
+from ..experiment.comparison_file import toml_value
 from ..run_folder import RunFolder
+from ..uncertainty.command import DEFAULT_SAMPLES, add_uncertainty_arguments
+from ..uncertainty.configurations import load_studies, refuse_options, runner
 from .common import (
     JsonOutput,
     add_json_argument,
@@ -45,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="validate the file and list the configurations without running them",
     )
+    add_uncertainty_arguments(p)
     add_json_argument(p, "the comparison folder and comparison.json")
     p.set_defaults(handler=main)
 
@@ -60,7 +63,9 @@ def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
     if len(paths) > 1 or paths[0].is_dir():
         return _compare_runs(args, paths, output, err)
     extra = [f"experiment.replications={args.replications}"] if args.replications else []
-    plan = load_comparison(paths[0], [*args.overrides, *extra])
+    plan, studies = load_studies(paths[0], [*args.overrides, *extra])
+    uncertain = any(study.parameters for study in studies)
+    refuse_options(args, uncertain, str(paths[0]))
     if args.dry_run:
         for i, c in enumerate(plan.configurations):
             mark = "  (baseline)" if i == plan.baseline else ""
@@ -80,6 +85,15 @@ def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
     first = plan.configurations[0].experiment
     # an importance run stops at its target relative error: no total is known ahead
     total = None if first.estimate.method == "importance" else first.experiment.replications
+    run_one = None
+    if uncertain:
+        from ..uncertainty.sampling import check_samples
+
+        samples = args.samples or DEFAULT_SAMPLES
+        check_samples(samples, args.sampling)
+        if first.estimate.method == "importance":
+            raise BadInput("--estimator importance: uncertain parameters are run crudely only")
+        run_one, total = runner(plan, studies, args, samples), total + samples
     with progress_bar(err) as bar:
         tasks = [
             bar.add_task(_short(f"#{i + 1} {c.name}"), total=total, start=False)
@@ -93,6 +107,7 @@ def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
             resume=args.resume is not None,
             on_start=lambda i: bar.start_task(tasks[i]),
             on_progress=lambda i, n: bar.advance(tasks[i], n),
+            run_one=run_one,
         )
     return _finish(comparison, folder, output, err)
 
@@ -108,6 +123,8 @@ def _compare_runs(
             "--set, --replications, --dry-run, --resume and --scheduler apply to a comparison "
             "file, not to run folders"
         )
+    if args.samples is not None:
+        raise BadInput("--samples applies to a comparison file, not to run folders")
     if len(paths) < 2:
         raise BadInput(
             f"{paths[0]}: give two or more run folders (harness report RUN_DIR reports one)"
@@ -127,6 +144,10 @@ def _finish(comparison: dict, folder: RunFolder, output: JsonOutput, err: Consol
     from ..reports.console import print_comparison
 
     print_comparison(comparison, terminal())
+    if "uncertainty" in comparison:
+        from ..uncertainty.pairs_report import print_pairs
+
+        print_pairs(comparison["uncertainty"], terminal())
     err.print(f"report: {folder.path / 'report.html'}")
     output.document = {
         "folder": str(folder.path),

@@ -26,10 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_experiment_arguments(p)
     p.add_argument(
         "--method",
-        choices=("sobol", "morris"),
+        choices=("sobol", "morris", "pce"),
         default="sobol",
         help="sobol: first-order and total indices, N x (k+2) parameter sets (default); "
-        "morris: screening, N x (k+1) sets, cheaper for many parameters",
+        "morris: screening, N x (k+1) sets, cheaper for many parameters; pce: first-order "
+        "and total indices of a polynomial chaos expansion fitted to N sets (a Latin "
+        "hypercube), cheaper when each set is noisy",
     )
     p.add_argument(
         "--samples",
@@ -60,21 +62,19 @@ def main(args: argparse.Namespace) -> int:
             f"{args.experiment}: no uncertain parameter: give one a distribution, "
             'e.g. --set operators.0.error={dist="lognormal",median=0.003,error_factor=5}'
         )
-    if args.method == "sobol":
-        from ..uncertainty.sampling import check_samples
+    from ..uncertainty.sensitivity import check_design
 
-        check_samples(args.samples, "sobol")
+    check_design(args.method, len(study.parameters), args.samples)
     return run(args, study)
 
 
 def run(args: argparse.Namespace, study) -> int:
     from ..uncertainty.charts import figures
     from ..uncertainty.report import print_sensitivity, render_page
-    from ..uncertainty.sensitivity import csv_rows, run_study
+    from ..uncertainty.sensitivity import csv_rows, evaluations, run_study
 
     folder = RunFolder.create(f"{study.median.experiment.name}-sensitivity", args.out)
-    k = len(study.parameters)
-    total = args.samples * (k + 2 if args.method == "sobol" else k + 1)
+    total = evaluations(args.method, len(study.parameters), args.samples)
     err = terminal(stderr=True)
     with progress_bar(err) as progress:
         task = progress.add_task(f"parameter sets ({args.method})", total=total)

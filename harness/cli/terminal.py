@@ -78,6 +78,15 @@ class ProgressLines(Progress):
         super().start()
         self._ticker.start()
 
+    def add_task(self, *args, **kwargs) -> TaskID:
+        task = super().add_task(*args, **kwargs)
+        self._say(every=False)  # said when it starts, not first at the next tick
+        return task
+
+    def start_task(self, task_id: TaskID) -> None:
+        super().start_task(task_id)
+        self._say(every=False)
+
     def stop(self) -> None:
         self._stopped.set()
         if self._ticker.is_alive():
@@ -99,17 +108,16 @@ class ProgressLines(Progress):
     def _say(self, every: bool) -> None:
         """A line for each task that started or ended since the last call, and, when
         `every`, one for each task still running."""
-        with self._lock:
-            tasks = list(self._tasks.values())
-        for task in tasks:
-            if task.start_time is None or task.id in self._ended:
-                continue
-            if task.finished:
-                self._ended.add(task.id)
-            elif task.id in self._said and not every:
-                continue
-            self._said.add(task.id)
-            self._out.print(_line(task), highlight=False, markup=False)
+        with self._lock:  # the ticker and the caller's thread both say things
+            for task in list(self._tasks.values()):
+                if task.start_time is None or task.id in self._ended:
+                    continue
+                if task.finished:
+                    self._ended.add(task.id)
+                elif task.id in self._said and not every:
+                    continue
+                self._said.add(task.id)
+                self._out.print(_line(task), highlight=False, markup=False)
 
 
 def _line(task: Task) -> str:

@@ -72,9 +72,16 @@ class Comparison:
         return self.configurations[0].experiment.experiment.name
 
 
-def load_comparison(path: str | Path, overrides: typing.Sequence[str] = ()) -> Comparison:
+Build = typing.Callable[[dict, str, typing.Sequence[str]], Experiment]
+"""Raw data of one configuration (its values set), where it comes from and the overrides,
+to its validated experiment."""
+
+
+def load_comparison(
+    path: str | Path, overrides: typing.Sequence[str] = (), build: Build = validate
+) -> Comparison:
     """Read a comparison file, apply `--set` overrides to every configuration, and build
-    one validated experiment per configuration."""
+    one validated experiment per configuration (by `build`)."""
     source = str(path)
     raw = read_toml(path)
     tables = {name: raw.pop(name) for name in COMPARISON_TABLES if name in raw}
@@ -103,7 +110,9 @@ def load_comparison(path: str | Path, overrides: typing.Sequence[str] = ()) -> C
     for name in names:
         if names.count(name) > 1:
             raise BadInput(f"{source}: configurations: two configurations are named {name!r}")
-    configurations = tuple(_build(raw, name, values, source, overrides) for name, values in plans)
+    configurations = tuple(
+        _build(raw, name, values, source, overrides, build) for name, values in plans
+    )
     baseline = _baseline(tables.get("compare", {}), names, source)
     return Comparison(source, configurations, baseline)
 
@@ -210,13 +219,14 @@ def _build(
     values: tuple[tuple[str, Any], ...],
     source: str,
     overrides: typing.Sequence[str],
+    build: Build,
 ) -> Configuration:
     raw = copy.deepcopy(base)
     where = f"{source}: configuration {name!r}"
     for key, value in values:
         check_key(raw, key, where)
         set_key(raw, key, copy.deepcopy(value), where)
-    return Configuration(name, values, validate(raw, where, overrides))
+    return Configuration(name, values, build(raw, where, overrides))
 
 
 def _baseline(table: Any, names: list[str], source: str) -> int:

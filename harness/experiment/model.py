@@ -32,7 +32,7 @@ from ..errors import BadInput
 from ..estimate.spec import EstimateSpec
 from ..metrics import INTERVAL_METRICS, METRIC_PATHS
 from ..personas import PERSONAS, PersonaEntry, Probability
-from ..uncertainty.tables import refuse_distributions
+from ..uncertainty.tables import refuse_band_gates, refuse_distributions
 from .wording import explain, key_homes, suggest
 
 DEPENDENCE_LEVELS = ("zero", "low", "moderate", "high", "complete")
@@ -203,6 +203,12 @@ FAULT_KINDS: tuple[str, ...] = (*TARGET_FAULTS, "report_flood", *LIVE_FAULTS)
 Bound = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
 
 
+GATE_KINDS = ("max", "min", "max_upper_ci", "max_band_p95")
+BAND_GATE = "max_band_p95"
+"""A ceiling on the uncertainty band's upper end: the rate's 95th percentile over the
+parameter sets of a two-level run (experiments with uncertain parameters only)."""
+
+
 class Gate(Settings):
     """A threshold on a metric; a run that crosses it fails."""
 
@@ -210,6 +216,7 @@ class Gate(Settings):
     max: Bound | None = None
     min: Bound | None = None
     max_upper_ci: Bound | None = None  # holds only if the 95% interval's upper end is under
+    max_band_p95: Bound | None = None  # the 95th percentile over uncertain parameter sets
 
     @field_validator("metric")
     @classmethod
@@ -220,9 +227,9 @@ class Gate(Settings):
 
     @model_validator(mode="after")
     def _one_bound(self) -> Gate:
-        bounds = [k for k in ("max", "min", "max_upper_ci") if getattr(self, k) is not None]
+        bounds = [k for k in GATE_KINDS if getattr(self, k) is not None]
         if len(bounds) != 1:
-            raise ValueError("a gate needs exactly one of max, min or max_upper_ci")
+            raise ValueError("a gate needs exactly one of max, min, max_upper_ci or max_band_p95")
         if self.metric in INTERVAL_METRICS and self.bound > 1:
             raise ValueError(
                 f"{self.kind} = {self.bound:g}: {self.metric} is a share between 0 and 1 "
@@ -232,7 +239,7 @@ class Gate(Settings):
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("max", "min", "max_upper_ci") if getattr(self, k) is not None)
+        return next(k for k in GATE_KINDS if getattr(self, k) is not None)
 
     @property
     def bound(self) -> float:
@@ -340,9 +347,9 @@ class Experiment(Settings):
                 "safeguards.two_person_rule.pool = 'senior' needs at least one senior operator"
             )
         for i, gate in enumerate(self.gates):
-            if gate.kind == "max_upper_ci" and gate.metric not in INTERVAL_METRICS:
+            if gate.kind in ("max_upper_ci", BAND_GATE) and gate.metric not in INTERVAL_METRICS:
                 raise ValueError(
-                    f"gates.{i}: max_upper_ci needs a rate with an interval: "
+                    f"gates.{i}: {gate.kind} needs a rate with an interval: "
                     f"{' or '.join(INTERVAL_METRICS)}"
                 )
         return self
@@ -464,7 +471,15 @@ COMPARISON_TABLES = ("matrix", "configurations", "compare")
 """Top-level tables of a comparison file (`harness compare`), not of one experiment."""
 
 
-def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] = ()) -> Experiment:
+def validate(
+    raw: dict[str, Any],
+    source: str,
+    overrides: typing.Sequence[str] = (),
+    *,
+    uncertain: bool = False,
+) -> Experiment:
+    """The experiment in `raw`; `uncertain`: it stands for a parameter set of an experiment
+    with uncertain parameters (which alone may have band gates)."""
     where = _blame(source, overrides)
     for table in COMPARISON_TABLES:
         if table in raw:
@@ -473,6 +488,8 @@ def validate(raw: dict[str, Any], source: str, overrides: typing.Sequence[str] =
                 "run it with `harness compare`"
             )
     refuse_distributions(raw, where)
+    if not uncertain:
+        refuse_band_gates(raw, where)
     _check_keys(raw, Experiment, (), where)
     try:
         return Experiment.model_validate(raw)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from ..errors import BadInput
@@ -33,6 +34,9 @@ from .run import run_sim
 
 KIND = "comparison"
 
+RunOne = Callable[[int, RunFolder, Callable[[int], None]], dict]
+"""Configuration i into its run folder, reporting replications done; its summary."""
+
 
 def run_matrix(
     plan: Comparison,
@@ -43,8 +47,11 @@ def run_matrix(
     resume: bool = False,
     on_start: Callable[[int], None] = lambda index: None,
     on_progress: Callable[[int, int], None] = lambda index, n: None,
+    run_one: RunOne | None = None,
 ) -> dict:
     """Run every configuration (the baseline first) into its own run folder, then compare.
+    `run_one` runs configuration i into its folder instead of the usual run (a comparison
+    under uncertain parameters runs each as a two-level run, on the same draws).
 
     Ctrl-C, or a harness error, stops after the configuration that was running; the
     comparison covers what finished and says it is partial (interrupted, or failed). A
@@ -72,14 +79,20 @@ def run_matrix(
     try:
         for index in order:
             on_start(index)
-            summary = _run_one(
-                plan.configurations[index].experiment,
-                RunFolder(folder.path / listing[index]["folder"]),
-                jobs=jobs,
-                scheduler=scheduler,
-                resume=resume,
-                on_progress=lambda n, index=index: on_progress(index, n),
-                configuration=listing[index]["name"],
+            where = RunFolder(folder.path / listing[index]["folder"])
+            progress = partial(on_progress, index)
+            summary = (
+                run_one(index, where, progress)
+                if run_one is not None
+                else _run_one(
+                    plan.configurations[index].experiment,
+                    where,
+                    jobs=jobs,
+                    scheduler=scheduler,
+                    resume=resume,
+                    on_progress=progress,
+                    configuration=listing[index]["name"],
+                )
             )
             if summary["status"] != "completed":
                 status = summary["status"]
@@ -185,6 +198,10 @@ def _report(
         "not_run": not_run,
         **compare(runs, baseline),
     }
+    if any("uncertainty" in run.summary for run in runs):
+        from ..uncertainty.pairs import under_uncertainty
+
+        comparison["uncertainty"] = under_uncertainty(runs, baseline)
     folders = {item["name"]: item["folder"] for item in about["configurations"]}
     for entry in comparison["configurations"]:
         entry["folder"] = folders[entry["name"]]

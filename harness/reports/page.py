@@ -14,6 +14,7 @@ from ..metrics import COSTS
 from ..run_folder import RunData
 from ..statistics.intervals import format_rate, percent
 from ..statistics.summary import window_rates
+from ..uncertainty.pairs_report import html_section as uncertainty_html
 from ..verdicts.between_configurations import TRADEOFFS, point_value, verdict_key
 from ..verdicts.unchanged import sentence
 from . import charts
@@ -58,6 +59,7 @@ def render(comparison: dict, runs: Sequence[RunData], title: str, extra: Sequenc
         *extra,
         _glance(comparison) if comparison["baseline"] and len(entries) > 1 else "",
         _protection_table(comparison),
+        uncertainty_html(comparison, runs),
         _fault_windows(comparison),
         _cost_table(comparison),
         *(_figure(*figure) for figure in figures(entries, runs, shift)),

@@ -14,7 +14,7 @@ RATE = "protected_slip_through.rate"
 def indices_chart(result: dict, rate: str = RATE) -> Figure:
     """Horizontal bars of each parameter's indices with their 95% intervals, ranked."""
     rows = result["metrics"][rate]["indices"][::-1]
-    sobol = result["method"] == "sobol"
+    sobol = result["method"] != "morris"
     fig = Figure(figsize=(7, 0.8 + 0.5 * len(rows)), layout="constrained")
     ax = fig.add_subplot()
     positions = range(len(rows))

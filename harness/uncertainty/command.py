@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from ..cli.terminal import terminal
 from ..errors import BadInput
@@ -48,8 +49,51 @@ def run_uncertain(args: argparse.Namespace, study: Study) -> int:
     """A two-level run; prints the band next to the sampling interval; the exit code."""
     from ..cli.common import interrupted
     from ..cli.run import report
-    from ..cli.terminal import progress_bar
     from .report import print_band
+
+    summary, folder = _two_level(args, study)
+    err = terminal(stderr=True)
+    if summary["status"] != "completed":
+        return interrupted(summary, folder, err)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0 if all(g["passed"] for g in summary["gates"]) else 1
+    code = report(argparse.Namespace(json=False), summary, folder, terminal(), err)
+    print_band(summary["uncertainty"], terminal())
+    return code
+
+
+def check_uncertain(args: argparse.Namespace, study: Study, output: Any) -> int:
+    """`harness check` of an experiment with uncertain parameters: the two-level run, every
+    gate decided at its end (a band gate on the band); exit 1 when one fails."""
+    for flag, given in (("--baseline", args.baseline), ("--junit", args.junit)):
+        if given is not None:
+            raise BadInput(
+                f"{flag}: {study.source} has uncertain parameters; a check of a two-level run "
+                "has its gates only (give every key a value to use this option)"
+            )
+    if not study.median.gates:
+        raise BadInput(f"{study.source}: nothing to check: add [[gates]] to the file")
+    from ..cli.common import interrupted
+    from ..reports.console import print_gates, print_summary
+    from .report import print_band
+
+    summary, folder = _two_level(args, study)
+    err = terminal(stderr=True)
+    passed = all(g["passed"] for g in summary["gates"])
+    output.document = {"run_folder": str(folder.path), "passed": passed, "summary": summary}
+    if summary["status"] != "completed":
+        return interrupted(summary, folder, err)
+    print_summary(summary, terminal())
+    print_band(summary["uncertainty"], terminal())
+    print_gates(summary["gates"], terminal())
+    err.print(f"run folder: {folder.path}")
+    return 0 if passed else 1
+
+
+def _two_level(args: argparse.Namespace, study: Study) -> tuple[dict, RunFolder]:
+    """Run the median parameters and the parameter sets with a progress bar."""
+    from ..cli.terminal import progress_bar
     from .sampling import check_samples
     from .two_level import run_two_level
 
@@ -76,11 +120,4 @@ def run_uncertain(args: argparse.Namespace, study: Study) -> int:
             keep_histories=args.histories,
             on_progress=advance,
         )
-    if summary["status"] != "completed":
-        return interrupted(summary, folder, err)
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return 0 if all(g["passed"] for g in summary["gates"]) else 1
-    code = report(argparse.Namespace(json=False), summary, folder, terminal(), err)
-    print_band(summary["uncertainty"], terminal())
-    return code
+    return summary, folder

@@ -21,10 +21,12 @@ Outcome = dict[str, tuple[float, float]]
 """Each rate of a parameter set with the sampling variance of its estimate."""
 
 
-def outcome(experiment: Experiment, replications: int) -> Outcome:
-    """Run the set's replications; its rates and their sampling variances."""
+def outcome(experiment: Experiment, replications: int, first: int = 0) -> Outcome:
+    """Run the set's replications (seeds `first` onwards); its rates and their sampling
+    variances."""
     env = Environment.build(experiment)  # the population is built once per process
-    results = [metrics for _, metrics, _ in run_chunk(env, range(replications), 0)]
+    chosen = range(first, first + replications)
+    results = [metrics for _, metrics, _ in run_chunk(env, chosen, 0)]
     pairs = [(r.slips, r.trials) for r in results]
     slips, trials = sum(s for s, _ in pairs), sum(n for _, n in pairs)
     incidents = sum(1 for r in results if r.slips)
@@ -45,8 +47,8 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides how to stop
 
 
-def _outcomes(batch: Sequence[Experiment], replications: int) -> list[Outcome]:
-    return [outcome(e, replications) for e in batch]
+def _outcomes(batch: Sequence[tuple[Experiment, int]], replications: int) -> list[Outcome]:
+    return [outcome(e, replications, first) for e, first in batch]
 
 
 def evaluate(
@@ -55,11 +57,15 @@ def evaluate(
     *,
     jobs: int | None = None,
     on_progress: Callable[[int], None] = lambda n: None,
+    common_seeds: bool = True,
 ) -> list[Outcome]:
-    """Each experiment's outcome, in order, on `jobs` processes (default: all cores)."""
+    """Each experiment's outcome, in order, on `jobs` processes (default: all cores).
+    `common_seeds`: every set runs replications 0 .. R-1; otherwise set i runs its own,
+    i R .. (i + 1) R - 1, so that the sets' sampling noise is independent."""
     jobs = max(1, min(jobs or default_jobs(), len(experiments)))
     size = max(1, min(16, len(experiments) // (jobs * 4) or 1))
-    batches = [experiments[i : i + size] for i in range(0, len(experiments), size)]
+    work = [(e, 0 if common_seeds else i * replications) for i, e in enumerate(experiments)]
+    batches = [work[i : i + size] for i in range(0, len(work), size)]
     done: list[Outcome] = []
     if jobs == 1:
         for batch in batches:

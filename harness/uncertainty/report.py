@@ -17,27 +17,46 @@ LABELS = {
 }
 
 
-def print_band(section: dict, out: Console) -> None:
-    """Each rate's sampling interval at the median parameters next to its band."""
-    table = Table(
-        title=f"What we do not know: {section['samples']} parameter sets "
-        f"({section['sampling']}), {section['replications_per_set']:,} replications each",
-        title_justify="left",
+BAND_COLUMNS = (
+    "metric",
+    "at median parameters (95% sampling interval)",
+    "uncertainty band (5th-95th percentile over parameter sets)",
+    "sampling noise in the band",
+)
+
+
+def band_title(section: dict) -> str:
+    return (
+        f"What we do not know: {section['samples']} parameter sets "
+        f"({section['sampling']}), {section['replications_per_set']:,} replications each"
     )
-    table.add_column("metric")
-    table.add_column("at median parameters (95% sampling interval)")
-    table.add_column("uncertainty band (5th-95th percentile over parameter sets)")
-    table.add_column("sampling noise in the band")
+
+
+def band_rows(section: dict) -> list[tuple[str, str, str, str]]:
+    """Each rate's sampling interval at the median parameters next to its band."""
+    rows = []
     for rate, entry in section["metrics"].items():
         at = entry["median_parameters"]
         low, high = at["ci95"]
         band = entry["band"]
-        table.add_row(
-            LABELS[rate],
-            f"{_pct(at['rate'])} [{_pct(low)}, {_pct(high)}]",
-            f"{_pct(band['p5'])} to {_pct(band['p95'])} (median {_pct(band['p50'])})",
-            f"{entry['noise_share']:.0%} of its variance",
+        rows.append(
+            (
+                LABELS[rate],
+                f"{_pct(at['rate'])} [{_pct(low)}, {_pct(high)}]",
+                f"{_pct(band['p5'])} to {_pct(band['p95'])} (median {_pct(band['p50'])})",
+                f"{entry['noise_share']:.0%} of its variance",
+            )
         )
+    return rows
+
+
+def print_band(section: dict, out: Console) -> None:
+    """Each rate's sampling interval at the median parameters next to its band."""
+    table = Table(title=band_title(section), title_justify="left")
+    for column in BAND_COLUMNS:
+        table.add_column(column)
+    for row in band_rows(section):
+        table.add_row(*row)
     out.print(table)
     for p in section["parameters"]:
         median = p["median"]
@@ -51,7 +70,7 @@ def _pct(value: float | None) -> str:
 
 def print_sensitivity(study: dict, out: Console) -> None:
     """One ranked table per metric, most influential parameter first."""
-    sobol = study["method"] == "sobol"
+    sobol = study["method"] != "morris"
     for rate, entry in study["metrics"].items():
         table = Table(
             title=f"Sensitivity of {LABELS[rate]} ({_method(study)})", title_justify="left"
@@ -63,8 +82,21 @@ def print_sensitivity(study: dict, out: Console) -> None:
         for row in entry["indices"]:
             table.add_row(str(row["rank"]), row["parameter"], *_cells(row, sobol))
         out.print(table)
-        if entry.get("note"):
-            out.print(f"  {entry['note']}")
+        for line in notes(entry):
+            out.print(f"  {line}")
+
+
+def notes(entry: dict) -> list[str]:
+    """What to know before reading a metric's indices."""
+    said = [entry["note"]] if entry.get("note") else []
+    if entry.get("explained") is not None:
+        from .chaos import DEGREE
+
+        said.append(
+            f"the fitted expansion explains {entry['explained']:.0%} of the variance between "
+            f"parameter sets; the rest is sampling noise and what degree {DEGREE} cannot follow"
+        )
+    return said
 
 
 def _method(study: dict) -> str:
@@ -103,7 +135,7 @@ def render_page(study: dict, figures: list[tuple[str, str, object]]) -> str:
         f"<p>{escape(_method(study))}. {escape(READING)}</p>",
     ]
     for rate, entry in study["metrics"].items():
-        sobol = study["method"] == "sobol"
+        sobol = study["method"] != "morris"
         head = "".join(f"<th>{escape(c)}</th>" for c in ("rank", "parameter", *_columns(sobol)))
         rows = [
             "<tr>"
@@ -115,6 +147,7 @@ def render_page(study: dict, figures: list[tuple[str, str, object]]) -> str:
         ]
         parts.append(
             f"<h2>{escape(LABELS[rate])}</h2><table><tr>{head}</tr>{''.join(rows)}</table>"
+            + "".join(f"<p>{escape(line)}</p>" for line in notes(entry))
         )
     for title, caption, figure in figures:
         parts.append(

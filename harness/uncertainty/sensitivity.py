@@ -12,12 +12,36 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..errors import BadInput
 from .evaluate import RATES, evaluate
 from .sampling import value_sets
 from .spec import Study
 
-METHODS = ("sobol", "morris")
+METHODS = ("sobol", "morris", "pce")
 MORRIS_LEVELS = 4
+
+
+def evaluations(method: str, dimensions: int, samples: int) -> int:
+    """How many parameter sets the method runs for `samples` base samples."""
+    return samples * {"sobol": dimensions + 2, "morris": dimensions + 1}.get(method, 1)
+
+
+def check_design(method: str, dimensions: int, samples: int) -> None:
+    """Sobol' points come in powers of two; a chaos expansion needs sets to spare."""
+    if method == "sobol":
+        from .sampling import check_samples
+
+        check_samples(samples, "sobol")
+    if method == "pce":
+        from .chaos import multi_indices
+
+        terms = len(multi_indices(dimensions)) + 1
+        if samples < 2 * terms:
+            raise BadInput(
+                f"--samples {samples}: pce fits {terms} terms for {dimensions} uncertain "
+                f"parameter{'s' if dimensions > 1 else ''}; give at least {2 * terms} "
+                "parameter sets"
+            )
 
 
 def problem(names: Sequence[str]) -> dict:
@@ -27,6 +51,10 @@ def problem(names: Sequence[str]) -> dict:
 def design(method: str, dimensions: int, samples: int, seed: int) -> np.ndarray:
     """The unit-cube points the method needs."""
     spec = problem([f"x{i}" for i in range(dimensions)])
+    if method == "pce":
+        from scipy.stats import qmc
+
+        return qmc.LatinHypercube(dimensions, rng=seed).random(samples)
     if method == "sobol":
         from SALib.sample import sobol
 
@@ -38,17 +66,24 @@ def design(method: str, dimensions: int, samples: int, seed: int) -> np.ndarray:
 
 def analyze(
     method: str, names: Sequence[str], unit: np.ndarray, y: np.ndarray, seed: int
-) -> tuple[list[dict], str | None]:
-    """One row of indices per parameter, most influential first, and a note when the
-    metric did not vary (no index can be computed)."""
+) -> tuple[list[dict], str | None, float | None]:
+    """One row of indices per parameter, most influential first, a note when the metric did
+    not vary (no index can be computed), and for pce the share of the variance between
+    parameter sets the expansion explains."""
     if float(np.var(y)) == 0.0:
         rows = [{"parameter": n, **dict.fromkeys(_keys(method))} for n in names]
-        return _ranked(rows, method), (
+        return (
+            _ranked(rows, method),
             f"the rate was {y[0]:g} in every parameter set, so no index can be computed: "
-            "give each set more replications (--replications)"
+            "give each set more replications (--replications)",
+            None,
         )
     spec = problem(names)
-    if method == "sobol":
+    if method == "pce":
+        from .chaos import indices
+
+        found = indices(unit, y, seed)
+    elif method == "sobol":
         from SALib.analyze import sobol
 
         found = sobol.analyze(spec, y, calc_second_order=False, conf_level=0.95, seed=seed)
@@ -60,11 +95,12 @@ def analyze(
         {"parameter": n, **{k: _finite(found[k][i]) for k in _keys(method)}}
         for i, n in enumerate(names)
     ]
-    return _ranked(rows, method), None
+    explained = float(found["explained"]) if method == "pce" else None
+    return _ranked(rows, method), None, explained
 
 
 def _keys(method: str) -> tuple[str, ...]:
-    if method == "sobol":
+    if method != "morris":
         return ("S1", "S1_conf", "ST", "ST_conf")
     return ("mu_star", "mu_star_conf", "sigma")
 
@@ -75,7 +111,7 @@ def _finite(value: float) -> float | None:
 
 
 def _ranked(rows: list[dict], method: str) -> list[dict]:
-    key = "ST" if method == "sobol" else "mu_star"
+    key = "mu_star" if method == "morris" else "ST"
     rows = sorted(rows, key=lambda r: -(r[key] or 0.0))
     return [{"rank": i + 1, **r} for i, r in enumerate(rows)]
 
@@ -96,19 +132,26 @@ def run_study(
     unit = design(method, len(names), samples, seed % 2**32)
     sets = value_sets(study.parameters, np.minimum(unit, np.nextafter(1.0, 0.0)))
     outcomes = evaluate(
-        [study.experiment(v) for v in sets], replications, jobs=jobs, on_progress=on_progress
+        [study.experiment(v) for v in sets],
+        replications,
+        jobs=jobs,
+        on_progress=on_progress,
+        common_seeds=method != "pce",  # a regression averages independent noise out
     )
     metrics = {}
     for rate in RATES:
         y = np.array([o[rate][0] for o in outcomes])
-        indices, note = analyze(method, names, unit, y, seed % 2**32)
+        indices, note, explained = analyze(method, names, unit, y, seed % 2**32)
         metrics[rate] = {"variance": float(np.var(y)), "indices": indices, "note": note}
+        if explained is not None:
+            metrics[rate]["explained"] = explained
     return {
         "experiment": study.median.experiment.name,
         "method": method,
         "samples": samples,
         "evaluations": len(sets),
         "replications_per_set": replications,
+        "seeds": "independent" if method == "pce" else "common",
         "seed": seed,
         "parameters": [
             {

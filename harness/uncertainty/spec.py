@@ -37,7 +37,8 @@ class Study:
 
     def experiment(self, values: Sequence[Any]) -> Experiment:
         """The experiment with one value per parameter."""
-        return validate(with_values(self.raw, self.parameters, values), self.source, self.overrides)
+        raw = with_values(self.raw, self.parameters, values)
+        return validate(raw, self.source, self.overrides, uncertain=bool(self.parameters))
 
 
 def with_values(
@@ -61,6 +62,12 @@ def load_study(path: str | Path, overrides: Sequence[str] = ()) -> Study:
     raw = read_toml(path)
     for item in overrides:
         apply_override(raw, item, source)
+    return study_from_raw(raw, source, overrides)
+
+
+def study_from_raw(raw: dict[str, Any], source: str, overrides: Sequence[str] = ()) -> Study:
+    """The study of raw experiment data with its overrides already applied (`source` and
+    `overrides` name them in errors)."""
     where = _blame(source, overrides)
     parameters = []
     for key, table in distributions(raw):
@@ -70,7 +77,9 @@ def load_study(path: str | Path, overrides: Sequence[str] = ()) -> Study:
             raise BadInput(f"{where(key)}: {key}: {exc}") from None
     middle = medians(parameters)
     try:
-        median = validate(with_values(raw, parameters, middle), source, overrides)
+        median = validate(
+            with_values(raw, parameters, middle), source, overrides, uncertain=bool(parameters)
+        )
     except BadInput as exc:
         culprit = next((p for p in parameters if _names(exc, p.key)), None)
         if culprit is None:

@@ -34,6 +34,19 @@ def refuse_distributions(raw: dict[str, Any], where: Callable[[str], str]) -> No
     """Commands that run one configuration need numbers: say which key is uncertain."""
     for key, _ in distributions(raw):
         raise BadInput(
-            f"{where(key)}: {key}: a distribution; only `harness run` (simulated) and "
-            "`harness sensitivity` draw uncertain parameters, here the key needs a value"
+            f"{where(key)}: {key}: a distribution; only `harness run` (simulated), `check`, "
+            "`compare` and `sensitivity` draw uncertain parameters, here the key needs a value"
         )
+
+
+def refuse_band_gates(raw: dict[str, Any], where: Callable[[str], str]) -> None:
+    """A band gate bounds a spread over parameter sets: without an uncertain parameter
+    there is none."""
+    gates = raw.get("gates")
+    for i, gate in enumerate(gates if isinstance(gates, list) else ()):
+        if isinstance(gate, dict) and "max_band_p95" in gate:
+            raise BadInput(
+                f"{where(f'gates.{i}')}: gates.{i}.max_band_p95: bounds the uncertainty band "
+                "over parameter sets, and this experiment has no uncertain parameter "
+                "(a distribution where a number goes); use max or max_upper_ci"
+            )

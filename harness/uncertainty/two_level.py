@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from ..pipeline.run import run_sim
 from ..run_folder import RunFolder
 from ..statistics.intervals import quantile
+from ..verdicts.gates import evaluate as evaluate_gates
 from .evaluate import RATES, Outcome, evaluate
 from .sampling import unit_points, value_sets
 from .spec import Study
@@ -26,19 +27,27 @@ def run_two_level(
     jobs: int | None = None,
     keep_histories: int = 1,
     on_progress: Callable[[str, int], None] = lambda stage, n: None,
+    draw_keys: Sequence[str] | None = None,
+    configuration: str | None = None,
 ) -> dict:
-    """Run the median experiment, then `samples` parameter sets; the summary with both."""
+    """Run the median experiment, then `samples` parameter sets; the summary with both.
+    `draw_keys`: the keys the points are drawn for (a comparison draws the same points for
+    every configuration, over the keys uncertain in any); by default the study's own."""
     summary = run_sim(
         study.median,
         folder,
         jobs=jobs,
         keep_histories=keep_histories,
         on_progress=lambda n: on_progress("median parameters", n),
+        configuration=configuration,
     )
     if summary["status"] != "completed":
         return summary
     seed = study.median.experiment.seed
-    sets = value_sets(study.parameters, unit_points(samples, len(study.parameters), sampling, seed))
+    own = [p.key for p in study.parameters]
+    keys = own if draw_keys is None else list(draw_keys)
+    unit = unit_points(samples, len(keys), sampling, seed)[:, [keys.index(k) for k in own]]
+    sets = value_sets(study.parameters, unit)
     replications = study.median.experiment.replications
     outcomes = evaluate(
         [study.experiment(values) for values in sets],
@@ -53,7 +62,12 @@ def run_two_level(
         "replications_per_set": replications,
         "parameters": parameter_list(study),
         "metrics": {rate: band(rate, outcomes, summary["metrics"]) for rate in RATES},
+        **({"drawn_for": keys} if keys != own else {}),
     }
+    bands = summary["uncertainty"]["metrics"]
+    summary["gates"] = [
+        g.as_dict() for g in evaluate_gates(study.median.gates, summary["metrics"], bands)
+    ]
     folder.write_json("summary.json", summary)
     return summary
 
