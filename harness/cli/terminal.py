@@ -3,8 +3,9 @@
 In a terminal, progress is a live bar and long lines wrap to the window. In a log (stdout
 or stderr not a terminal) there is no window: a bar would print nothing until the end, and
 lines wrapped at rich's default 80 columns split gate values in two. So in a log, lines are
-never wrapped, and progress is a plain line when a task starts, every `PROGRESS_SECONDS`
-(environment variable `HARNESS_PROGRESS_SECONDS`, default 10) and when it ends.
+never wrapped, and progress is a plain line once a task has done something, then every
+`PROGRESS_SECONDS` (environment variable `HARNESS_PROGRESS_SECONDS`, default 10) and when
+it ends.
 """
 
 from __future__ import annotations
@@ -78,20 +79,11 @@ class ProgressLines(Progress):
         super().start()
         self._ticker.start()
 
-    def add_task(self, *args, **kwargs) -> TaskID:
-        task = super().add_task(*args, **kwargs)
-        self._say(every=False)  # said when it starts, not first at the next tick
-        return task
-
-    def start_task(self, task_id: TaskID) -> None:
-        super().start_task(task_id)
-        self._say(every=False)
-
     def stop(self) -> None:
         self._stopped.set()
         if self._ticker.is_alive():
             self._ticker.join(timeout=2 * self._interval)
-        self._say(every=True)
+        self._say(every=True, final=True)
         super().stop()
 
     def _tick(self) -> None:
@@ -105,13 +97,19 @@ class ProgressLines(Progress):
             self._last = now
         return due
 
-    def _say(self, every: bool) -> None:
+    def _say(self, every: bool, final: bool = False) -> None:
         """A line for each task that started or ended since the last call, and, when
-        `every`, one for each task still running."""
+        `every`, one for each task still running. A task is said once it has done
+        something, so a command that fails before it starts (a scheduler that does not
+        answer) prints its one-line error alone."""
         with self._lock:  # the ticker and the caller's thread both say things
             for task in list(self._tasks.values()):
                 if task.start_time is None or task.id in self._ended:
                     continue
+                if not task.finished and (
+                    not task.completed or (final and task.id not in self._said)
+                ):
+                    continue  # nothing done yet: a failure to start is said in one line
                 if task.finished:
                     self._ended.add(task.id)
                 elif task.id in self._said and not every:
