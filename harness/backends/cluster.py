@@ -55,8 +55,6 @@ class DaskBackend:
         take: Callable[[int, Completed], None],
         stopping: threading.Event,
     ) -> bool:
-        from distributed import wait
-
         shipped = [self.client.scatter(env, broadcast=True, hash=False) for env in envs]
         losses = _Losses(self.client)
         pending: dict[Future, Chunk] = {
@@ -69,18 +67,16 @@ class DaskBackend:
         watch = _Watchdog(self.client)
         try:
             while pending and not stopping.is_set():
-                try:
-                    with self.client.as_current():
-                        finished, _ = wait(
-                            list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED"
-                        )
-                except TimeoutError:
-                    finished = set()
+                finished = [future for future in pending if future.done()]
+                # a chunk's second loss is heard before any cancelling it caused (losing the
+                # last copy of the environment cancels every chunk): check it first
+                losses.check(pending)
                 for future in finished:
                     which, indices = pending.pop(future)
-                    take(which, _result(future, indices))
-                losses.check(pending)
+                    take(which, _result(future, indices, lambda: losses.check(pending)))
                 watch.check()
+                if not finished:
+                    stopping.wait(POLL_SECONDS)
         finally:
             self.client.cancel(list(pending))
             losses.close()
@@ -101,11 +97,14 @@ def _connect(address: str) -> Client:
         ) from None
 
 
-def _result(future: Future, indices: Sequence[int]) -> Completed:
-    """A finished task's replications; a task that failed is a harness error."""
+def _result(future: Future, indices: Sequence[int], first: Callable[[], None]) -> Completed:
+    """A finished task's replications; a task that failed is a harness error, told by
+    `first` when a lost worker explains it (a result held by a worker that dies before
+    it is fetched is lost with it)."""
     try:
         return future.result()
     except Exception as exc:
+        first()
         raise HarnessError(
             f"replications {indices[0]}-{indices[-1]} failed on the Dask cluster "
             f"({type(exc).__name__}: {exc})"
