@@ -348,6 +348,8 @@ def test_a_loopback_cluster_gives_the_local_pools_metrics(experiment, local_run,
 
 
 def test_a_comparison_on_a_loopback_cluster_is_the_local_comparison(cluster, tmp_path):
+    """Every configuration's chunks go to the two workers at once; each configuration's
+    summary.json and the comparison are those of the local pool."""
     address, _ = cluster
     matrix = str(ROOT / "experiments" / "safeguard-matrix.toml")
     comparisons = []
@@ -362,8 +364,11 @@ def test_a_comparison_on_a_loopback_cluster_is_the_local_comparison(cluster, tmp
         )
         assert done.returncode == 0, done.stderr
         comparison = json.loads((out / "comparison.json").read_text())
-        comparisons.append((comparison["configurations"], comparison["tests"]))
-    assert comparisons[0] == comparisons[1]
+        summaries = [
+            summary_of(p.parent) for p in sorted(out.glob("configurations/*/summary.json"))
+        ]
+        comparisons.append((comparison["configurations"], comparison["tests"], summaries))
+    assert len(comparisons[0][2]) == 9 and comparisons[0] == comparisons[1]
 
 
 def run_on(address: str, experiment: Path, out: Path) -> subprocess.CompletedProcess:

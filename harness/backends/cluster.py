@@ -57,13 +57,10 @@ class DaskBackend:
     ) -> bool:
         shipped = [self.client.scatter(env, broadcast=True, hash=False) for env in envs]
         losses = _Losses(self.client)
-        pending: dict[Future, Chunk] = {
-            self.client.submit(run_chunk, shipped[which], list(indices), keep, pure=False): (
-                which,
-                indices,
-            )
-            for which, indices in chunks
-        }
+        pending: dict[Future, Chunk] = {}
+        for which, indices in chunks:
+            future = self.client.submit(run_chunk, shipped[which], list(indices), keep, pure=False)
+            pending[future] = (which, indices)
         watch = _Watchdog(self.client)
         try:
             while pending and not stopping.is_set():
