@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,16 @@ from harness.world.environment import Environment
 HARNESS = [sys.executable, "-m", "harness"]
 DASK = str(Path(sys.executable).parent / "dask")
 STOP_BOUND = 90  # seconds a run may take to finish or stop once a worker is killed
+RUN_BOUND = 300  # seconds a whole run may take on a busy machine before it counts as a hang
 REPLICATIONS = 400  # a few seconds of work on two processes
 
 
+def summary_of(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text())
+
+
 def metrics_of(folder: Path) -> dict:
-    return json.loads((folder / "summary.json").read_text())["metrics"]
+    return summary_of(folder)["metrics"]
 
 
 def rows(folder: Path) -> int:
@@ -75,13 +81,44 @@ def _die_at_replication_5(env, indices, keep):
     return run_chunk(env, indices, keep)
 
 
-def test_a_worker_that_dies_twice_stops_the_run_with_a_partial_result(monkeypatch):
+def _die_once_at_replication_5(mark: Path):
+    """A chunk whose worker process dies the first time only (`mark` is created then)."""
+
+    def run(env, indices, keep):
+        if 5 in indices and not mark.exists():
+            mark.touch()
+            os._exit(1)
+        return run_chunk(env, indices, keep)
+
+    return run
+
+
+def test_a_pool_worker_that_dies_twice_stops_the_run_with_a_partial_result(
+    monkeypatch, tmp_path, write_experiment
+):
+    from harness.cli import main
+
     monkeypatch.setattr(local, "run_chunk", _die_at_replication_5)  # forked workers inherit it
+    path, out = write_experiment(small_raw(experiment__replications=40)), tmp_path / "run"
     started = time.monotonic()
-    result = run_replications(Environment.build(small()), 40, jobs=2)
+    assert main(["run", str(path), "--jobs", "2", "--out", str(out)]) == EXIT_HARNESS_ERROR
     assert time.monotonic() - started < STOP_BOUND
-    assert result.error is not None and "died twice" in result.error
-    assert 5 not in result.metrics and len(result.metrics) < 40
+    summary = summary_of(out)
+    assert summary["status"] == "failed" and "died twice" in summary["error"]
+    assert 0 < summary["replications"]["completed"] < 40
+    assert "5" not in [line.split(",")[0] for line in (out / "replications.csv").open()]
+
+
+def test_a_pool_worker_that_dies_once_is_retried(monkeypatch, tmp_path, write_experiment):
+    from harness.cli import main
+
+    path = str(write_experiment(small_raw(experiment__replications=40)))
+    fresh, retried, mark = tmp_path / "fresh", tmp_path / "retried", tmp_path / "died"
+    assert main(["run", path, "--jobs", "2", "--out", str(fresh)]) == 0
+    monkeypatch.setattr(local, "run_chunk", _die_once_at_replication_5(mark))
+    assert main(["run", path, "--jobs", "2", "--out", str(retried)]) == 0
+    assert mark.exists()
+    assert summary_of(retried) == summary_of(fresh)
 
 
 def test_check_reports_a_harness_error_not_a_failed_gate(monkeypatch, tmp_path, write_experiment):
@@ -210,6 +247,26 @@ def test_an_interrupted_run_resumes_to_the_same_summary(experiment, local_run, t
     assert metrics_of(out) == metrics_of(local_run)
 
 
+def test_an_interrupted_check_resumes_to_the_same_summary(experiment, local_run, tmp_path):
+    """Against a baseline of the same experiment, the check runs every batch: long enough
+    to interrupt, and its gates and comparisons are those of the uninterrupted check."""
+    whole, out = tmp_path / "whole", tmp_path / "run"
+    check = ["check", str(experiment), "--jobs", "2", "--baseline", str(local_run)]
+    done = subprocess.run(
+        [*HARNESS, *check, "--out", str(whole)], cwd=ROOT, capture_output=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    code, _, err = interrupt_once_written([*check, "--out", str(out)], out / "replications.csv", 30)
+    assert code == 130, err
+    assert summary_of(out)["status"] == "interrupted"
+    resumed = subprocess.run(
+        [*HARNESS, *check, "--resume", str(out)], cwd=ROOT, capture_output=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert summary_of(out) == summary_of(whole)
+    assert summary_of(out)["check"]["replications_run"] == REPLICATIONS
+
+
 def test_resume_refuses_a_folder_of_another_experiment(experiment, local_run, tmp_path):
     done = subprocess.run(
         [
@@ -236,44 +293,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def cluster() -> Iterator[tuple[str, list[subprocess.Popen]]]:
+@contextmanager
+def loopback_cluster(**variables: str) -> Iterator[tuple[str, list[subprocess.Popen]]]:
     """A Dask scheduler and two single-threaded workers on loopback, started with the
-    installed `dask` command; stopped (all of them) afterwards."""
+    installed `dask` command (the workers with tests/dask_hooks.py preloaded and
+    `variables` in their environment); stopped (all of them) afterwards."""
     pytest.importorskip("distributed")
     from distributed import Client
 
     address = f"tcp://127.0.0.1:{free_port()}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": ROOT}
+    port = address.rsplit(":", 1)[1]
     scheduler = subprocess.Popen(
-        [
-            DASK,
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            address.rsplit(":", 1)[1],
-            "--no-dashboard",
-        ],
-        **quiet,
+        [DASK, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], **quiet
     )
-    workers = [
-        subprocess.Popen(
-            [
-                DASK,
-                "worker",
-                address,
-                "--nthreads",
-                "1",
-                "--no-nanny",
-                "--no-dashboard",
-                "--host",
-                "127.0.0.1",
-            ],
-            **quiet,
-        )
-        for _ in range(2)
-    ]
+    worker = [DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"]
+    worker += ["--host", "127.0.0.1", "--preload", str(ROOT / "tests" / "dask_hooks.py")]
+    env = {**os.environ, **variables}
+    workers = [subprocess.Popen(worker, env=env, **quiet) for _ in range(2)]
     try:
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
@@ -288,6 +325,12 @@ def cluster() -> Iterator[tuple[str, list[subprocess.Popen]]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture
+def cluster() -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    with loopback_cluster() as started:
+        yield started
 
 
 def test_a_loopback_cluster_gives_the_local_pools_metrics(experiment, local_run, cluster, tmp_path):
@@ -305,6 +348,8 @@ def test_a_loopback_cluster_gives_the_local_pools_metrics(experiment, local_run,
 
 
 def test_a_comparison_on_a_loopback_cluster_is_the_local_comparison(cluster, tmp_path):
+    """Every configuration's chunks go to the two workers at once; each configuration's
+    summary.json and the comparison are those of the local pool."""
     address, _ = cluster
     matrix = str(ROOT / "experiments" / "safeguard-matrix.toml")
     comparisons = []
@@ -319,19 +364,48 @@ def test_a_comparison_on_a_loopback_cluster_is_the_local_comparison(cluster, tmp
         )
         assert done.returncode == 0, done.stderr
         comparison = json.loads((out / "comparison.json").read_text())
-        comparisons.append((comparison["configurations"], comparison["tests"]))
-    assert comparisons[0] == comparisons[1]
+        summaries = [
+            summary_of(p.parent) for p in sorted(out.glob("configurations/*/summary.json"))
+        ]
+        comparisons.append((comparison["configurations"], comparison["tests"], summaries))
+    assert len(comparisons[0][2]) == 9 and comparisons[0] == comparisons[1]
 
 
-def test_a_lost_dask_worker_never_hangs_a_run(experiment, local_run, cluster, tmp_path):
-    address, workers = cluster
-    out = tmp_path / "run"
-    done = run_and_kill(
-        ["run", str(experiment), "--scheduler", address, "--out", str(out)],
-        out,
-        lambda pid: workers[0].send_signal(signal.SIGKILL),
+def run_on(address: str, experiment: Path, out: Path) -> subprocess.CompletedProcess:
+    """`harness run` on the cluster at `address`; still running after RUN_BOUND seconds
+    fails the test (a hang)."""
+    return subprocess.run(
+        [*HARNESS, "run", str(experiment), "--scheduler", address, "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_BOUND,
     )
-    assert_finished_or_stopped(done, out, local_run)
+
+
+def test_a_chunk_whose_dask_worker_dies_once_is_retried(experiment, local_run, tmp_path):
+    mark = tmp_path / "died"
+    with loopback_cluster(HARNESS_TEST_DIE_AT="100", HARNESS_TEST_DIE_ONCE=str(mark)) as (
+        address,
+        workers,
+    ):
+        done = run_on(address, experiment, tmp_path / "run")
+        assert mark.exists() and sum(w.poll() is not None for w in workers) == 1
+    assert done.returncode == 0, done.stderr
+    assert summary_of(tmp_path / "run") == summary_of(local_run)
+
+
+def test_a_chunk_whose_dask_worker_dies_twice_stops_the_run(experiment, tmp_path):
+    with loopback_cluster(HARNESS_TEST_DIE_AT="100") as (address, workers):
+        started = time.monotonic()
+        done = run_on(address, experiment, tmp_path / "run")
+        assert time.monotonic() - started < STOP_BOUND
+        assert all(w.poll() is not None for w in workers)
+    assert done.returncode == EXIT_HARNESS_ERROR, done.stderr
+    summary = summary_of(tmp_path / "run")
+    assert summary["status"] == "failed" and "harness error" in done.stderr
+    assert "replications 100-" in summary["error"] and "2 times" in summary["error"]
+    assert summary["replications"]["completed"] < REPLICATIONS
 
 
 def test_the_scheduler_comes_from_the_environment_and_a_wrong_one_is_bad_input(

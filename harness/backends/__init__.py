@@ -1,7 +1,8 @@
 """Where replications run: the local process pool (default) or a Dask cluster.
 
-A backend takes chunks of replication indices and hands each finished chunk to `take` as it
-arrives. Every replication is seeded from the experiment seed and its index alone, so the
+A backend takes the environments of one or more runs (a comparison's configurations) and
+chunks of replication indices, each of one run, and hands each finished chunk to `take` as
+it arrives. Every replication is seeded from the experiment seed and its index alone, so the
 results are the same bit for bit whatever the backend and however many workers it has.
 A backend that loses a worker runs the chunk again once; when that fails too it raises
 `HarnessError`, and the runner keeps what finished as a partial result.
@@ -18,7 +19,7 @@ from ..errors import BadInput
 
 if TYPE_CHECKING:
     from ..world.environment import Environment
-    from .replications import Completed
+    from .replications import Chunk, Completed
 
 SCHEDULER_VARIABLE = "HARNESS_SCHEDULER"
 
@@ -33,14 +34,15 @@ class Backend(Protocol):
 
     def run(
         self,
-        env: Environment,
-        chunks: Sequence[Sequence[int]],
+        envs: Sequence[Environment],
+        chunks: Sequence[Chunk],
         keep: int,
-        take: Callable[[Completed], None],
+        take: Callable[[int, Completed], None],
         stopping: threading.Event,
     ) -> bool:
-        """Run every chunk, handing each result to `take`; False when `stopping` was set
-        before all finished. Raises HarnessError when the machinery failed."""
+        """Run every chunk (`(which, indices)`: replications of `envs[which]`), handing each
+        result to `take(which, done)`; False when `stopping` was set before all finished.
+        Raises HarnessError when the machinery failed."""
         ...
 
 

@@ -10,7 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from ..errors import HarnessError
-from .replications import Completed, default_jobs, run_chunk
+from .replications import Chunk, Completed, default_jobs, run_chunk
 
 if TYPE_CHECKING:
     from ..world.environment import Environment
@@ -19,25 +19,25 @@ POLL_SECONDS = 0.2
 ATTEMPTS = 2  # a pool that loses a worker is rebuilt once for the chunks left
 
 
-_worker_env: Environment | None = None
+_worker_envs: Sequence[Environment] = ()
 
 
-def _init_worker(env: Environment) -> None:
+def _init_worker(envs: Sequence[Environment]) -> None:
     """A pool worker leaves stopping to the parent (SIGINT ignored) and dies on SIGTERM.
 
     Workers are forked with the parent's handlers, which turn SIGTERM into a flag or a
     KeyboardInterrupt. When a worker is killed, the pool terminates the others with SIGTERM
     and joins them; a worker that survives it blocks writing its result to a pipe nobody
     reads any more, and the run hangs for good."""
-    global _worker_env
-    _worker_env = env
+    global _worker_envs
+    _worker_envs = envs
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _worker_chunk(indices: Sequence[int], keep: int) -> Completed:
-    assert _worker_env is not None
-    return run_chunk(_worker_env, indices, keep)
+def _worker_chunk(chunk: Chunk, keep: int) -> Completed:
+    which, indices = chunk
+    return run_chunk(_worker_envs[which], indices, keep)
 
 
 class LocalPool:
@@ -54,18 +54,18 @@ class LocalPool:
 
     def run(
         self,
-        env: Environment,
-        chunks: Sequence[Sequence[int]],
+        envs: Sequence[Environment],
+        chunks: Sequence[Chunk],
         keep: int,
-        take: Callable[[Completed], None],
+        take: Callable[[int, Completed], None],
         stopping: threading.Event,
     ) -> bool:
         if self.slots == 1 or len(chunks) == 1:
-            return self._serial(env, chunks, keep, take, stopping)
+            return self._serial(envs, chunks, keep, take, stopping)
         left = dict(enumerate(chunks))
         for _ in range(ATTEMPTS):
             try:
-                self._pool_pass(env, left, keep, take, stopping)
+                self._pool_pass(envs, left, keep, take, stopping)
                 return not left
             except BrokenProcessPool:
                 continue
@@ -76,41 +76,41 @@ class LocalPool:
 
     @staticmethod
     def _serial(
-        env: Environment,
-        chunks: Sequence[Sequence[int]],
+        envs: Sequence[Environment],
+        chunks: Sequence[Chunk],
         keep: int,
-        take: Callable[[Completed], None],
+        take: Callable[[int, Completed], None],
         stopping: threading.Event,
     ) -> bool:
-        for chunk in chunks:
+        for which, indices in chunks:
             if stopping.is_set():
                 return False
-            take(run_chunk(env, chunk, keep))
+            take(which, run_chunk(envs[which], indices, keep))
         return True
 
     def _pool_pass(
         self,
-        env: Environment,
-        left: dict[int, Sequence[int]],
+        envs: Sequence[Environment],
+        left: dict[int, Chunk],
         keep: int,
-        take: Callable[[Completed], None],
+        take: Callable[[int, Completed], None],
         stopping: threading.Event,
     ) -> None:
         """Run the chunks in `left` on a fresh pool, removing each as it is taken. On Ctrl-C
         hand out no more work, let running chunks finish and take them."""
         workers = min(self.slots, len(left))
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(env,)) as pool:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(envs,)) as pool:
             pending: dict[Future, int] = {
                 pool.submit(_worker_chunk, chunk, keep): key for key, chunk in left.items()
             }
             while pending and not stopping.is_set():
                 finished, _ = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    take(future.result())
-                    del left[pending.pop(future)]
+                    done = future.result()
+                    take(left.pop(pending.pop(future))[0], done)
             for future in pending:
                 future.cancel()
             for future, key in pending.items():
                 if not future.cancelled():
-                    take(future.result())
-                    del left[key]
+                    done = future.result()
+                    take(left.pop(key)[0], done)

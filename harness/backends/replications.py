@@ -3,7 +3,9 @@
 Each replication is independent and seeded from the experiment seed and its index, so the
 pooled result does not depend on how work was spread or where (harness/backends).
 Results arrive in chunks and are handed to `on_chunk` as they come, so an interrupted run
-keeps what it finished.
+keeps what it finished. A comparison hands every configuration's replications to the backend
+at once (`run_together`): the slots stay busy across configurations, and each
+configuration's result is the one it gets alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from . import open_backend
 
 Completed = list[tuple[int, ReplicationMetrics, list | None]]
 """(replication index, its metrics, its history ops when kept) for a finished chunk."""
+
+Chunk = tuple[int, Sequence[int]]
+"""Replication indices to run together, of the run (environment) numbered first."""
 
 
 @dataclass
@@ -75,11 +80,39 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def chunked(indices: Sequence[int], slots: int) -> list[Sequence[int]]:
-    """About eight chunks per slot, of at most 50 replications (a few seconds of work), so
-    the slots stay busy to the end and a lost chunk costs little."""
-    size = max(1, min(50, len(indices) // (slots * 8) or 1))
-    return [indices[i : i + size] for i in range(0, len(indices), size)]
+def chunked(todos: Sequence[Sequence[int]], slots: int) -> list[Chunk]:
+    """Every run's indices in chunks of one size: about eight chunks per slot in all, of at
+    most 50 replications (a few seconds of work), so the slots stay busy to the end and a
+    lost chunk costs little. Chunks keep the runs' order (a comparison's baseline first)."""
+    total = sum(len(todo) for todo in todos)
+    size = max(1, min(50, total // (min(slots, total) * 8) or 1))
+    return [
+        (which, todo[i : i + size])
+        for which, todo in enumerate(todos)
+        for i in range(0, len(todo), size)
+    ]
+
+
+@dataclass(frozen=True)
+class Replications:
+    """One run's share of the work: `count` replications of `env`, indices `first` onwards,
+    those in `finished` (a resumed run's) not run again; each finished chunk goes to
+    `on_chunk`."""
+
+    env: Environment
+    count: int
+    first: int = 0
+    finished: Mapping[int, ReplicationMetrics] | None = None
+    on_chunk: Callable[[Completed], None] = lambda done: None
+
+    def start(self) -> tuple[RunResult, list[int]]:
+        """The result so far (what `finished` holds in range) and the indices still to run."""
+        stop = self.first + self.count
+        result = RunResult(self.count)
+        result.metrics.update(
+            {i: m for i, m in (self.finished or {}).items() if self.first <= i < stop}
+        )
+        return result, [i for i in range(self.first, stop) if i not in result.metrics]
 
 
 def run_replications(
@@ -97,26 +130,45 @@ def run_replications(
     (default: all cores) or on the Dask cluster at `scheduler`. Batches that continue where
     the last one stopped continue the same seed sequence, so they add up to exactly the run
     that did them all at once. Replications in `finished` (a resumed run's) are not run again.
+    """
+    work = Replications(env, replications, first, finished, on_chunk)
+    return run_together([work], jobs=jobs, scheduler=scheduler, keep_histories=keep_histories)[0]
+
+
+def run_together(
+    runs: Sequence[Replications],
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    keep_histories: int = 1,
+) -> list[RunResult]:
+    """Run several runs' replications (a comparison's configurations) on one backend at
+    once, each run's chunks submitted together so every slot stays busy across runs; one
+    result per run, the same as running each alone.
 
     Ctrl-C stops handing out work, lets running chunks finish and returns what completed,
-    marked interrupted. A failure of the machinery returns what completed with its reason.
+    each unfinished run marked interrupted. A failure of the machinery returns what
+    completed, each unfinished run with the reason.
     """
-    stop = first + replications
-    result = RunResult(replications)
-    result.metrics.update({i: m for i, m in (finished or {}).items() if first <= i < stop})
-    todo = [i for i in range(first, stop) if i not in result.metrics]
+    started = [work.start() for work in runs]
+    results = [result for result, _ in started]
+    todos = [todo for _, todo in started]
 
-    def take(done: Completed) -> None:
+    def take(which: int, done: Completed) -> None:
         for index, metrics, _ in done:
-            result.metrics[index] = metrics
-        on_chunk(done)
+            results[which].metrics[index] = metrics
+        runs[which].on_chunk(done)
 
-    if not todo:
-        return result
+    if not any(todos):
+        return results
+    error = None
     with stop_requests() as stopping, open_backend(jobs, scheduler) as backend:
         try:
-            chunks = chunked(todo, min(backend.slots, len(todo)))
-            result.interrupted = not backend.run(env, chunks, keep_histories, take, stopping)
+            chunks = chunked(todos, backend.slots)
+            backend.run([work.env for work in runs], chunks, keep_histories, take, stopping)
         except HarnessError as exc:
-            result.error = str(exc)
-    return result
+            error = str(exc)
+    for result, todo in zip(results, todos, strict=True):
+        if not result.metrics.keys() >= set(todo):
+            result.error, result.interrupted = error, error is None
+    return results

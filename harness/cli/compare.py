@@ -99,6 +99,13 @@ def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
             bar.add_task(_short(f"#{i + 1} {c.name}"), total=total, start=False)
             for i, c in enumerate(plan.configurations)
         ]
+        count = len(tasks)
+        every = bar.add_task("all configurations", total=total and total * count)
+
+        def advance(index: int, n: int) -> None:
+            bar.advance(tasks[index], n)
+            bar.advance(every, n)
+
         comparison = run_matrix(
             plan,
             folder,
@@ -106,7 +113,7 @@ def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
             scheduler=scheduler_address(args.scheduler),
             resume=args.resume is not None,
             on_start=lambda i: bar.start_task(tasks[i]),
-            on_progress=lambda i, n: bar.advance(tasks[i], n),
+            on_progress=advance,
             run_one=run_one,
         )
     return _finish(comparison, folder, output, err)

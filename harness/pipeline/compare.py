@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 
 from ..errors import BadInput
 from ..experiment.comparison_file import Comparison
-from ..experiment.model import Experiment
 from ..reports import render, write_pngs
 from ..reports.trend import trend_section
 from ..run_folder import RunData, RunFolder, check_comparable, manifest, name_runs, read_run
 from ..run_folder.layout import TREND
 from ..verdicts.between_configurations import compare, write_files
 from ..verdicts.trend import read as read_trend
-from .run import run_sim
+from .run import SimRun, run_sims
 
 KIND = "comparison"
 
@@ -49,13 +47,17 @@ def run_matrix(
     on_progress: Callable[[int, int], None] = lambda index, n: None,
     run_one: RunOne | None = None,
 ) -> dict:
-    """Run every configuration (the baseline first) into its own run folder, then compare.
-    `run_one` runs configuration i into its folder instead of the usual run (a comparison
-    under uncertain parameters runs each as a two-level run, on the same draws).
+    """Run every configuration into its own run folder, then compare. `run_one` runs
+    configuration i into its folder instead of the usual run, one after another (a
+    comparison under uncertain parameters runs each as a two-level run, on the same draws).
 
-    Ctrl-C, or a harness error, stops after the configuration that was running; the
-    comparison covers what finished and says it is partial (interrupted, or failed). A
-    resumed comparison runs only what its configurations' folders have not finished.
+    The simulated configurations' replications go to the backend all at once (the
+    baseline's first), so every worker stays busy across configurations; each run folder
+    is the same as the configuration run alone would write. Importance-sampling ones run
+    after them, one after another. Ctrl-C, or a harness error, stops every configuration
+    where it is; the comparison covers what finished and says it is partial (interrupted,
+    or failed). A resumed comparison runs only what its configurations' folders have not
+    finished.
     """
     listing = [
         {"name": c.name, "folder": f"configurations/{c.slug(i)}"}
@@ -74,30 +76,31 @@ def run_matrix(
         status="running",
     )
     folder.write_json("manifest.json", about)
-    order = [plan.baseline, *(i for i in range(len(listing)) if i != plan.baseline)]
-    status = "completed"
+    runs = [
+        SimRun(
+            c.experiment,
+            RunFolder(folder.path / listing[i]["folder"]),
+            listing[i]["name"],
+            lambda n, i=i: on_progress(i, n),
+        )
+        for i, c in enumerate(plan.configurations)
+    ]
+    order = [plan.baseline, *(i for i in range(len(runs)) if i != plan.baseline)]
     try:
-        for index in order:
-            on_start(index)
-            where = RunFolder(folder.path / listing[index]["folder"])
-            progress = partial(on_progress, index)
-            summary = (
-                run_one(index, where, progress)
-                if run_one is not None
-                else _run_one(
-                    plan.configurations[index].experiment,
-                    where,
-                    jobs=jobs,
-                    scheduler=scheduler,
-                    resume=resume,
-                    on_progress=progress,
-                    configuration=listing[index]["name"],
-                )
+        if run_one is not None:
+            summaries = _run_each(order, run_one, runs, on_start)
+        else:
+            summaries = _run_all(
+                [runs[i] for i in order],
+                jobs=jobs,
+                scheduler=scheduler,
+                resume=resume,
+                on_start=lambda k: on_start(order[k]),
             )
-            if summary["status"] != "completed":
-                status = summary["status"]
-                about["error"] = summary.get("error")
-                break
+        stopped = next((s for s in summaries if s["status"] != "completed"), None)
+        status = "completed" if stopped is None else stopped["status"]
+        if stopped is not None:
+            about["error"] = stopped.get("error")
     except KeyboardInterrupt:
         status = "interrupted"
     comparison = report_comparison(folder)
@@ -106,37 +109,52 @@ def run_matrix(
     return comparison
 
 
-def _run_one(
-    experiment: Experiment,
-    folder: RunFolder,
+def _run_each(
+    order: list[int], run_one: RunOne, runs: list[SimRun], on_start: Callable[[int], None]
+) -> list[dict]:
+    """The summaries of `run_one` on each configuration in `order`, until one stops."""
+    summaries = []
+    for index in order:
+        on_start(index)
+        summaries.append(run_one(index, runs[index].folder, runs[index].on_progress))
+        if summaries[-1]["status"] != "completed":
+            break
+    return summaries
+
+
+def _run_all(
+    runs: list[SimRun],
     *,
     jobs: int | None,
     scheduler: str | None,
     resume: bool,
-    on_progress: Callable[[int], None],
-    configuration: str,
-) -> dict:
-    """One configuration's run folder, by the estimator its experiment asks for (an
-    importance-sampling run runs on the local pool and starts afresh)."""
-    if experiment.estimate.method == "importance":
+    on_start: Callable[[int], None],
+) -> list[dict]:
+    """The summaries of the runs that ran: the simulated ones together, then each
+    importance-sampling one (on the local pool, afresh) until one does not complete."""
+    weighted = [k for k, run in enumerate(runs) if run.experiment.estimate.method == "importance"]
+    crude = [k for k in range(len(runs)) if k not in weighted]
+    for k in crude:
+        on_start(k)
+    summaries = run_sims([runs[k] for k in crude], jobs=jobs, scheduler=scheduler, resume=resume)
+    if any(s["status"] != "completed" for s in summaries):
+        return summaries
+    for k in weighted:
         from ..estimate.report import run_importance
 
-        return run_importance(
-            experiment,
-            folder,
+        on_start(k)
+        run = runs[k]
+        summary = run_importance(
+            run.experiment,
+            run.folder,
             jobs=jobs,
-            on_progress=lambda stage, n: on_progress(n),
-            configuration=configuration,
+            on_progress=lambda stage, n, run=run: run.on_progress(n),
+            configuration=run.configuration,
         )
-    return run_sim(
-        experiment,
-        folder,
-        jobs=jobs,
-        scheduler=scheduler,
-        resume=resume,
-        on_progress=on_progress,
-        configuration=configuration,
-    )
+        summaries.append(summary)
+        if summary["status"] != "completed":
+            break
+    return summaries
 
 
 def comparable_runs(paths: Sequence[Path]) -> list[RunData]:
@@ -170,15 +188,16 @@ def _locate(path: Path, root: Path) -> str:
 
 def report_comparison(folder: RunFolder, png: bool = False) -> dict:
     """(Re)write comparison.json, comparison.csv and report.html of a comparison folder
-    from its configurations' run folders."""
+    from its configurations' run folders; one that finished no replication was not run."""
     about = folder.read_json("manifest.json")
     runs: list[RunData] = []
     not_run: list[str] = []
     for item in about["configurations"]:
         path = folder.path / item["folder"]
-        if (path / "summary.json").is_file():
-            runs.append(read_run(path, item["name"]))
-        else:
+        run = read_run(path, item["name"]) if (path / "summary.json").is_file() else None
+        if run is not None and run.summary["replications"]["completed"]:
+            runs.append(run)
+        else:  # stopped before it finished a replication (all start at once), or never run
             not_run.append(item["name"])
     if not runs:
         raise BadInput(f"{folder.path}: no configuration finished, so there is nothing to report")
