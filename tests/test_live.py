@@ -128,17 +128,16 @@ def test_a_live_run_writes_a_sim_shaped_run_folder_and_agrees_with_the_simulator
 def test_slip_through_rises_during_a_fail_open_outage_and_not_during_a_fail_closed_one(
     tmp_path,
 ):
+    """The shipped experiment at a pace a busy machine keeps (see AGREEMENT): at its own
+    3600 the operators decided a third less often than simulated ones with every core busy,
+    and slip-through inside the fail-open window came out at half the simulator's. Twice the
+    share of protected reports doubles the trials for the same requests."""
     out = tmp_path / "outage"
     done = harness(
-        "run",
-        str(EXPERIMENTS / "outage-live.toml"),
-        "--mode",
-        "live",
-        "--replications",
-        "3",
-        "--out",
-        str(out),
-    )
+        "run", str(EXPERIMENTS / "outage-live.toml"), "--mode", "live", "--replications", "2",
+        "--set", "live.time_scale=1200", "--set", "population.protected_report_share=0.5",
+        "--out", str(out),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = summary_of(out)
     fail_open, fail_closed = (f["protected_slip_through"] for f in summary["faults"])
