@@ -431,6 +431,45 @@ def test_ctrl_c_in_the_first_seconds_says_what_it_left(tmp_path, write_experimen
         assert err.strip().endswith("nothing was written"), err
 
 
+SWALLOWING_LOADER = """
+import os, signal, sys
+import harness.cli.run
+from harness.cli import main
+
+load = harness.cli.run.load_live_experiment
+
+def swallowing(args):  # like library code with a bare except, hit by the Ctrl-C
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))  # Python runs the handler between these instructions
+    except BaseException:
+        pass
+    return load(args)
+
+harness.cli.run.load_live_experiment = swallowing
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_experiment_loads_is_not_lost_in_the_code_it_lands_in(
+    tmp_path, write_experiment
+):
+    """A KeyboardInterrupt raised there could be swallowed, and the whole run went on."""
+    args = ["run", str(write_experiment(SMALL_LIVE)), "--mode", "live", "--out", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-c", SWALLOWING_LOADER, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "harness: interrupted before the live run started; nothing was written"
+    ]
+    assert not (tmp_path / "manifest.json").exists()
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
