@@ -207,22 +207,24 @@ def test_a_worker_lost_or_joining_fails_the_run_saying_which(
     )
     workers = [worker(port), worker(port)]
     try:
-        table, deadline = out / "replications.csv", time.time() + 120
-        while time.time() < deadline and (
-            not table.exists() or len(table.read_text().splitlines()) < 2
+        table, deadline = out / "replications.csv", time.time() + 300
+        while (
+            time.time() < deadline
+            and master.poll() is None  # a run that ended early fails below, saying why
+            and (not table.exists() or len(table.read_text().splitlines()) < 2)
         ):
             time.sleep(0.1)
         if change == "lost":  # during the second shift
             os.killpg(workers[0].pid, signal.SIGKILL)
         else:
             workers.append(worker(port))
-        master.communicate(timeout=120)
+        _, err = master.communicate(timeout=300)
     finally:
         for process in (master, *workers):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-    assert master.returncode == 3  # a harness error, not a failed gate
+    assert master.returncode == 3, err  # a harness error, not a failed gate
     summary = summary_of(out)
     assert summary["status"] == "failed" and summary["replications"]["completed"] == 1
     assert re.match(reason, summary["live"]["reason"]), summary["live"]["reason"]
