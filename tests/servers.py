@@ -21,7 +21,7 @@ from targets.moderation.api import ServedTarget
 from targets.moderation.store import MemoryStore, Store
 
 ADMIN = "test-admin-token"
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 120  # a real `harness serve` imports for over 10 s of wall time at load 13
 
 
 def tiny_spec(**safeguards) -> ServiceSpec:

@@ -137,17 +137,16 @@ def test_a_live_run_writes_a_sim_shaped_run_folder_and_agrees_with_the_simulator
 def test_slip_through_rises_during_a_fail_open_outage_and_not_during_a_fail_closed_one(
     tmp_path,
 ):
+    """The shipped experiment at a pace a busy machine keeps (see AGREEMENT): at its own
+    3600 the operators decided a third less often than simulated ones with every core busy,
+    and slip-through inside the fail-open window came out at half the simulator's. Twice the
+    share of protected reports doubles the trials for the same requests."""
     out = tmp_path / "outage"
     done = harness(
-        "run",
-        str(EXPERIMENTS / "outage-live.toml"),
-        "--mode",
-        "live",
-        "--replications",
-        "3",
-        "--out",
-        str(out),
-    )
+        "run", str(EXPERIMENTS / "outage-live.toml"), "--mode", "live", "--replications", "2",
+        "--set", "live.time_scale=1200", "--set", "population.protected_report_share=0.5",
+        "--out", str(out),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = summary_of(out)
     fail_open, fail_closed = (f["protected_slip_through"] for f in summary["faults"])
@@ -217,22 +216,24 @@ def test_a_worker_lost_or_joining_fails_the_run_saying_which(
     )
     workers = [worker(port), worker(port)]
     try:
-        table, deadline = out / "replications.csv", time.time() + 120
-        while time.time() < deadline and (
-            not table.exists() or len(table.read_text().splitlines()) < 2
+        table, deadline = out / "replications.csv", time.time() + 300
+        while (
+            time.time() < deadline
+            and master.poll() is None  # a run that ended early fails below, saying why
+            and (not table.exists() or len(table.read_text().splitlines()) < 2)
         ):
             time.sleep(0.1)
         if change == "lost":  # during the second shift
             os.killpg(workers[0].pid, signal.SIGKILL)
         else:
             workers.append(worker(port))
-        master.communicate(timeout=120)
+        _, err = master.communicate(timeout=300)
     finally:
         for process in (master, *workers):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-    assert master.returncode == 3  # a harness error, not a failed gate
+    assert master.returncode == 3, err  # a harness error, not a failed gate
     summary = summary_of(out)
     assert summary["status"] == "failed" and summary["replications"]["completed"] == 1
     assert re.match(reason, summary["live"]["reason"]), summary["live"]["reason"]
@@ -439,6 +440,45 @@ def test_ctrl_c_in_the_first_seconds_says_what_it_left(tmp_path, write_experimen
         assert summary_of(out)["status"] == "interrupted"
     else:
         assert err.strip().endswith("nothing was written"), err
+
+
+SWALLOWING_LOADER = """
+import os, signal, sys
+import harness.cli.run
+from harness.cli import main
+
+load = harness.cli.run.load_live_experiment
+
+def swallowing(args):  # like library code with a bare except, hit by the Ctrl-C
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))  # Python runs the handler between these instructions
+    except BaseException:
+        pass
+    return load(args)
+
+harness.cli.run.load_live_experiment = swallowing
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_experiment_loads_is_not_lost_in_the_code_it_lands_in(
+    tmp_path, write_experiment
+):
+    """A KeyboardInterrupt raised there could be swallowed, and the whole run went on."""
+    args = ["run", str(write_experiment(SMALL_LIVE)), "--mode", "live", "--out", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-c", SWALLOWING_LOADER, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "harness: interrupted before the live run started; nothing was written"
+    ]
+    assert not (tmp_path / "manifest.json").exists()
 
 
 def pid_alive(pid: int) -> bool:

@@ -14,6 +14,7 @@ from ..estimate.command import (
     run_weighted,
 )
 from ..experiment.model import Experiment
+from ..interrupts import exit_at_once_on_signals
 from ..run_folder import RunFolder
 from ..run_folder.layout import EXPERIMENT
 from ..uncertainty.command import add_uncertainty_arguments, refuse_plain, run_uncertain
@@ -39,6 +40,7 @@ from .common import (
 from .terminal import progress_interval, terminal
 
 LIVE_ONLY = ("target", "admin_token", "users_per_operator", "time_scale", "workers", "web")
+NOT_STARTED = "harness: interrupted before the live run started; nothing was written"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -137,11 +139,15 @@ def main(args: argparse.Namespace) -> int:
 def live(args: argparse.Namespace) -> int:
     """Live mode: validate here, then run in a process where Locust was imported first.
     A Ctrl-C before that process can stop a run cleanly leaves nothing behind, and says
-    so; after it, the run folder keeps what was measured, marked interrupted."""
+    so; after it, the run folder keeps what was measured, marked interrupted.
+
+    Until then Ctrl-C ends the process at once rather than raising a KeyboardInterrupt:
+    one that lands in library code loading the experiment can be swallowed there, and the
+    whole run then went ahead as if nothing was pressed."""
     for option in ("jobs", "scheduler", "resume"):
         if getattr(args, option) is not None:
             raise BadInput(f"--{option}: live mode runs its users with --workers")
-    try:
+    with exit_at_once_on_signals(NOT_STARTED):
         experiment = load_live_experiment(args)
         if args.dry_run:
             print(experiment.to_toml(), end="")
@@ -150,12 +156,10 @@ def live(args: argparse.Namespace) -> int:
             relaunch(args.argv)
         from ..drivers.live.run import LiveOptions, run_live
         from ..drivers.live.stopping import Stopping
-
+    try:  # after the block: its handlers put back would replace gevent's
         stopping = Stopping.on_signals()
-    except KeyboardInterrupt:
-        print(
-            "harness: interrupted before the live run started; nothing was written", file=sys.stderr
-        )
+    except KeyboardInterrupt:  # launched directly, not relaunched holding the signals
+        print(NOT_STARTED, file=sys.stderr)
         return 130
     folder = RunFolder.create(experiment.experiment.name, args.out)
     options = LiveOptions(

@@ -45,7 +45,9 @@ from .clock import ShiftClock
 from .server import child, stop
 from .users import World, user_classes
 
-CONNECT_SECONDS = 60.0  # for workers to connect, build their users and answer
+# for workers to connect, build their users and answer: their imports alone take 0.7 s of
+# CPU and over 10 s of wall time with two cores at load 13
+CONNECT_SECONDS = 120.0
 WATCH_SECONDS = 0.25  # between looks at the workers while a shift runs
 FLUSH_SECONDS = 0.25  # between batches of history records from a worker
 DRAIN_SECONDS = 2.0  # for requests in flight at the shift's end to come back
