@@ -150,3 +150,26 @@ def test_both_search_modes_find_the_approval_out_of_turn_only_where_it_is_let(mo
     phished = [spec.entry.phish_probability for spec in setup.space.env.roster[2:4]]
     assert ranked.ways[0].probability == pytest.approx(phished[0] * phished[1])
     assert any(getattr(m, "unasked", False) for m in ranked.ways[0].attempt.moves)
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        ({4: {"own": True}}, "steps.4.second_approve: Value error, own and unasked exclude"),
+        ({1: {"actor": "s3"}}, "steps.1: an attacker move needs a compromised operator's"),
+        ({2: {"account": 99999}}, "steps.2.account = 99999: no such account"),
+    ],
+)
+def test_a_bad_new_move_in_a_trace_is_one_line_and_exit_2(
+    monkeypatch, tmp_path, capsys, edit, says
+):
+    lax(monkeypatch)
+    setup = setup_with(SEED)
+    trace = json.loads(dump(setup.trace(setup.player.play(TOUR))))
+    for index, changes in edit.items():
+        trace["steps"][index].update(changes)
+    path = tmp_path / "trace.json"
+    path.write_text(json.dumps(trace), encoding="utf-8")
+    assert main(["replay", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1

@@ -8,6 +8,11 @@ what an answer means for the others at work (the simulator schedules inbox work,
 publishes on the board). A persona's choices on a piece of work are asked here and nowhere
 else: what to decide, whom to name as second approver, whether to give a second approval.
 (When to work, for how long and when to attack stay with the driver: they are time.)
+
+The adversarial search is a driver too: it decides itself which move is made (its move
+model and `explore.behaviour`), so it calls the entry points that take the choice as given
+(`verdict`, `answer`, `attack` naming a second approver, `cancel`, `restore`), with a
+`send` that records its calls for its findings.
 """
 
 from __future__ import annotations

@@ -158,10 +158,10 @@ class _Run:
         self.mistakes = 0
         self.faults: frozenset[str] = frozenset()
         self.seen = Seen()  # what the audit log said so far
-        self.own: dict[str, tuple[int, int]] = {}  # operator -> its latest request's
-        # (pending id, account)
-        self.decided: dict[str, tuple[int, int]] = {}  # operator -> (report, account) it
-        # last approved
+        # operator -> (pending id, account) of its latest request, and (report, account)
+        # of the report it last approved
+        self.own: dict[str, tuple[int, int]] = {}
+        self.decided: dict[str, tuple[int, int]] = {}
         self.asked: str | None = None  # the last operator asked for a second approval
         self.latest: Pending | None = None  # the latest action still pending, by the audit log
         self.last: Call | None = None  # the last acknowledged request
