@@ -62,11 +62,10 @@ def moves(refuse: bool = False, **rule: object) -> tuple[Acts, list, list]:
     def follow(now, out, item, requester, process, queue):
         followed.append((out.status, item, requester, process, queue))
 
-    target = SimpleNamespace(
-        decide=lambda *a: None, second_approve=lambda *a: None, direct_action=lambda *a: None
-    )
-    target.decide.__name__, target.second_approve.__name__ = "decide", "second_approve"
-    target.direct_action.__name__ = "direct_action"
+    calls = ("decide", "second_approve", "direct_action", "cancel", "restore")
+    target = SimpleNamespace(**{name: lambda *a: None for name in calls})
+    for name in calls:
+        getattr(target, name).__name__ = name
     section = TwoPersonRuleSection(**{"enabled": True, "chooser": "requester", **rule})
     operators = [
         ("r1", True, 0.0, "reviewer", Persona(0.1)),
@@ -132,6 +131,34 @@ def test_an_attack_is_recorded_under_the_attacker_and_follows_for_the_operator()
     # colleague at work: r2 (0.9) is at work at 30 s
     assert sent[0][4] == ("t-r1", 5, "deactivate", "r2")
     assert followed == [(APPLIED, Item(5, True, False), "r1", "attacker:r1", "ordinary")]
+
+
+def test_a_search_dictates_the_choices_the_persona_would_make():
+    """The entry points a search uses: its own verdict, second approver, answer and the
+    calls no persona's work asks for, recorded and followed like the persona's moves."""
+    acts, sent, followed = moves()
+    r3, item = operator("r3"), Item(3, True, False)
+    assert acts.verdict(r3, 7, item, ("approve", "deactivate", "r1"), 0.0, "senior")
+    acts.answer(r3, (11, None, "r1"), item, True, 0.0)  # r3 does not collude, yet approves
+    acts.attack(r3, 5, True, 0.0, second="r3")
+    acts.cancel(r3, 11, item, "r1", 0.0)
+    acts.restore(r3, item, 0.0)
+    assert r3.persona.offered == []  # nothing was asked of the persona
+    assert [(f, args) for _, f, _, _, args in sent] == [
+        ("decide", ("t-r3", 7, "approve", "deactivate", "r1")),
+        ("second_approve", ("t-r3", 11, True)),
+        ("direct_action", ("t-r3", 5, "deactivate", "r3")),
+        ("cancel", ("t-r3", 11)),
+        ("restore", ("t-r3", 3)),
+    ]
+    assert sent[2][2]["second"] == "r3"
+    assert [(requester, queue) for _, _, requester, _, queue in followed] == [
+        ("r3", "senior"),
+        ("r1", "senior"),
+        ("r3", "ordinary"),
+        ("r1", "senior"),
+        ("r3", "ordinary"),
+    ]
 
 
 def test_a_finished_replication_is_freed_at_once():

@@ -63,7 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="validate and print the resolved experiment without running it",
     )
-    live = p.add_argument_group(
+    add_live_arguments(p)
+    p.set_defaults(handler=main)
+
+
+def add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    """The live-mode group of `harness run`: how users reach a served target."""
+    live = parser.add_argument_group(
         "live mode",
         "Operators as Locust users over HTTP, with the file's [live] settings; "
         "--replications sets live.replications.",
@@ -108,7 +114,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     live.add_argument("--web", action="store_true", help="open Locust's web UI for watching")
     live.add_argument("--web-port", type=port, default=8089, metavar="P", help="(default 8089)")
-    p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:

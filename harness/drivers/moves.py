@@ -8,6 +8,11 @@ what an answer means for the others at work (the simulator schedules inbox work,
 publishes on the board). A persona's choices on a piece of work are asked here and nowhere
 else: what to decide, whom to name as second approver, whether to give a second approval.
 (When to work, for how long and when to attack stay with the driver: they are time.)
+
+The adversarial search is a driver too: it decides itself which move is made (its move
+model and `explore.behaviour`), so it calls the entry points that take the choice as given
+(`verdict`, `answer`, `attack` naming a second approver, `cancel`, `restore`), with a
+`send` that records its calls for its findings.
 """
 
 from __future__ import annotations
@@ -117,7 +122,7 @@ class Acts:
         now: float,
         queue: str,
     ) -> bool:
-        """Send a verdict; a requester who may choose names its second approver."""
+        """Send the persona's verdict; a requester who may choose names its second approver."""
         chosen = None
         if decision == "approve" and self.chooses:
             colluders = self.colluders(agent.id, now)
@@ -126,6 +131,21 @@ class Acts:
             chosen = persona.choose_second_approver(
                 colluders, colleagues, item, now, self.dependence
             )
+        return self.verdict(agent, report_id, item, (decision, action, chosen), now, queue)
+
+    def verdict(
+        self,
+        agent: Actor,
+        report_id: int,
+        item: Item,
+        choice: tuple[str, str | None, str | None],
+        now: float,
+        queue: str,
+    ) -> bool:
+        """Send a verdict `choice` = (decision, action, second approver named or None),
+        the persona's or one a search dictates; False when the target refused it or its
+        answer stayed unknown."""
+        decision, action, chosen = choice
         value = {
             "report": report_id,
             "account": item.account_id,
@@ -163,6 +183,20 @@ class Acts:
         on the first approver and whether it colludes with the requester."""
         colludes = self._colluding.get(requester, False)
         approve = agent.persona.second_approve(item, now, self.dependence, colludes)
+        self.answer(agent, (pending_id, report_id, requester), item, approve, now)
+
+    def answer(
+        self,
+        agent: Actor,
+        pending: tuple[int, int | None, str],
+        item: Item,
+        approve: bool,
+        now: float,
+    ) -> None:
+        """Send a second approval's answer on `pending` = (pending id, report id or None,
+        requester): the persona's, or one a search dictates (an operator the target did not
+        ask included)."""
+        pending_id, report_id, requester = pending
         value = {
             "pending": pending_id,
             "report": report_id,
@@ -176,16 +210,40 @@ class Acts:
         if out is not None:
             self._follow(now, out, item, requester, agent.process, "senior")
 
-    def attack(self, agent: Actor, account_id: int, protected: bool, now: float) -> None:
-        """An attacker holding `agent`'s credentials uses the direct admin action; where the
-        requester names the second approver, it names the most lenient colleague."""
+    def attack(
+        self, agent: Actor, account_id: int, protected: bool, now: float, second: str | None = None
+    ) -> None:
+        """An attacker holding `agent`'s credentials uses the direct admin action, naming
+        `second` as second approver if a search dictates one; otherwise, where the requester
+        names the second approver, it names the most lenient colleague."""
         process = f"attacker:{agent.id}"
         action = agent.persona.entry.attack_action
         item = Item(account_id, protected, False)
         value = {"account": account_id, "protected": protected, "action": action}
-        colleagues = self.colleagues(agent.id, now) if self.chooses else []
-        chosen = most_lenient(colleagues, item, now, self.dependence) if colleagues else None
+        chosen = second
+        if chosen is None and self.chooses:
+            colleagues = self.colleagues(agent.id, now)
+            chosen = most_lenient(colleagues, item, now, self.dependence) if colleagues else None
+        if second is not None:
+            value["second"] = second
         args = (agent.token, account_id, action, chosen)
         out = self._send(now, process, "direct_action", value, self.target.direct_action, *args)
         if out is not None:
             self._follow(now, out, item, agent.id, process, "ordinary")
+
+    def cancel(self, agent: Actor, pending_id: int, item: Item, requester: str, now: float) -> None:
+        """Stop `requester`'s pending action (waiting for its second approval or its delay)
+        before it takes effect."""
+        value = {"pending": pending_id, "account": item.account_id}
+        args = (agent.token, pending_id)
+        out = self._send(now, agent.process, "cancel", value, self.target.cancel, *args)
+        if out is not None:
+            self._follow(now, out, item, requester, agent.process, "senior")
+
+    def restore(self, agent: Actor, item: Item, now: float) -> None:
+        """Bring an account back to active."""
+        value = {"account": item.account_id, "protected": item.protected}
+        args = (agent.token, item.account_id)
+        out = self._send(now, agent.process, "restore", value, self.target.restore, *args)
+        if out is not None:
+            self._follow(now, out, item, agent.id, agent.process, "ordinary")

@@ -18,6 +18,11 @@ against a protected account (never violating; a hard call when the experiment ha
   credentials are stolen; how likely that is (phish_probability) is for Monte Carlo runs;
 - a malicious leaver keeps trying its credentials after its exit time (the target must
   refuse them); other operators stop acting when they leave;
+- calls no persona's work asks for (cancelling a pending action, restoring an account,
+  approving a pending action the target asked someone else to approve) come only from an
+  attacker, from a malicious insider while it would approve wrongly (its hazard window, or
+  after leaving), or, for an approval out of turn, from a colluder for a fellow colluder;
+  a diligent, tired or random operator never makes them;
 - where the requester names its second approver, a colluder names a fellow colluder and
   everyone else leaves the choice to the system in the search's moves (the simulator has
   them name a colleague); either way a second approver answers at the dependence a named
@@ -82,6 +87,29 @@ class Conduct:
             self.item, now, self.dependence, requester_colludes
         )
         return self._judge(spec, p, now, f"{self.dependence} dependence on the first approver")
+
+    def overriding(self, actor: str, attacker: bool, now: float) -> Intent | None:
+        """Whether `actor` would make a call its work does not ask for (cancel, restore):
+        an attacker with its credentials, or a malicious insider while it approves wrongly
+        on purpose."""
+        spec = self.roster[actor]
+        if attacker or spec.record.departed(now):
+            return self._beyond_chance(spec, attacker)
+        if not self._malicious(spec):
+            return None
+        intent = self.approving(actor, False, now)
+        return intent if intent is not None and intent.kind == BEHAVIOUR else None
+
+    def out_of_turn(self, actor: str, attacker: bool, requester: str, now: float) -> Intent | None:
+        """Whether `actor` would approve `requester`'s pending action though the target
+        asked someone else: as `overriding`, or a colluder for a fellow colluder."""
+        intent = self.overriding(actor, attacker, now)
+        if intent is not None:
+            return intent
+        spec, fellow = self.roster[actor], self.roster.get(requester)
+        if spec.collude and fellow is not None and fellow.collude and requester != actor:
+            return Intent(BEHAVIOUR, f"colluding with {requester}")
+        return None
 
     def action(self, actor: str, attacker: bool) -> str:
         """The action `actor` approves: its own, or the attacker's with its credentials."""

@@ -7,6 +7,14 @@ operator's stolen credentials also carries the entry's phishing probability, onc
 operator. Faults, waits and retries are the world's doing and cost nothing: the search
 assumes the worst timing of every fault, as the exhaustive search does.
 
+Calls no persona's work asks for (a cancel, a restore, an approval out of turn; see
+`behaviour`) carry the chance of the intent behind them: one for an attacker (times the
+phishing probability, as above), a malicious insider's own approve probability at that
+moment (one in its hazard window: the assumption is that whoever approves wrongly on
+purpose would cancel, restore or approve out of turn as readily), one for a colluder
+approving a fellow colluder's request. No published rate exists for these; they are
+upper bounds, so a way past through them is never ranked below its true place.
+
 States come out of the queue in order of decreasing probability, so the ways past come out
 most probable first. Ways past that differ only in free moves (a fault toggled earlier, a
 wait) or in which interchangeable operator made a move are one way; only the most probable

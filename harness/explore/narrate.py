@@ -12,12 +12,14 @@ from __future__ import annotations
 from targets.moderation import (
     APPLIED,
     BLOCKED,
+    CANCELLED,
     DELAYED,
     ESCALATED,
     PENDING_APPROVAL,
     REJECTED,
     REQUEUED,
     RESTORE_MONITOR,
+    RESTORED,
     STATUS_AFTER,
     AuditEntry,
     Outcome,
@@ -29,13 +31,13 @@ from .behaviour import Conduct
 from .findings import KINDS, Finding
 from .play import Attempt, Call, Step
 from .space import SearchSpace
-from .steps import Approve, DirectAction, Fault, Retry, SecondApprove, Wait
+from .steps import Approve, Cancel, DirectAction, Fault, Restore, Retry, SecondApprove, Wait
 from .trace import TraceFinding
 
 NOUN = {"suspend": "suspension", "deactivate": "deactivation"}
 DEPENDENCY = {d.fault: (d.fails, d.recovers) for d in DEPENDENCIES}
 TITLES = {s.name: s.title for s in SAFEGUARDS}
-DECISIVE = ("decide", "second_approve", "direct_action")
+DECISIVE = ("decide", "second_approve", "direct_action", "cancel", "restore")
 
 
 class Narrator:
@@ -75,6 +77,10 @@ class Narrator:
             what = self._approval(step, move, who, refused)
         elif isinstance(move, SecondApprove):
             what = self._second_approval(step, move, who)
+        elif isinstance(move, Cancel):
+            what = self._cancel(step, who)
+        elif isinstance(move, Restore):
+            what = f"{who} restores @{self.space.handle(move.account)}"
         else:
             action = self.conduct.action(move.actor, True)
             what = f"{who} orders the {NOUN[action]} of @{self.space.handle(move.account)}"
@@ -108,6 +114,12 @@ class Narrator:
         read = next((c for c in step.calls if c.method == "pending_approvals"), None)
         if move.own:
             return f"{who} tries to give the second approval to its own request"
+        if move.unasked:
+            call = next(c for c in step.calls if c.method == "second_approve")
+            return (
+                f"{who} gives the second approval to pending action {call.args[1]} out of "
+                "turn, though the target did not ask it to"
+            )
         if read is not None and read.answer:
             w = read.answer[0]
             return (
@@ -115,6 +127,15 @@ class Narrator:
                 f"{NOUN.get(w.action, w.action)} of @{w.handle}"
             )
         return f"{who} opens its second approvals"
+
+    def _cancel(self, step: Step, who: str) -> str:
+        call = next(c for c in step.calls if c.method == "cancel")
+        pending = call.args[1]
+        if call.answer is not None:
+            action = NOUN.get(call.answer.action, call.answer.action)
+            handle = self.space.handle(call.answer.account_id)
+            return f"{who} cancels pending action {pending}, the {action} of @{handle}"
+        return f"{who} tries to cancel pending action {pending}"
 
     def _answer(self, step: Step, call: Call) -> str:
         out: Outcome = call.answer
@@ -137,6 +158,12 @@ class Narrator:
             )
         if out.status in (BLOCKED, REJECTED):
             return f"the {_name(out.safeguard)} stops it ({out.status})"
+        if out.status == CANCELLED:
+            return "it will not take effect"
+        if out.status == RESTORED:
+            if any(e.event == "restored" for e in step.events):
+                return f"{handle} is active again"
+            return f"{handle} was not down: nothing changes"
         return out.status
 
     def _let_through(self, step: Step, call: Call) -> list[str]:

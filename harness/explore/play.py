@@ -10,13 +10,23 @@ the answers for findings; the first step with a finding ends the attempt.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from targets.moderation import DOWN_STATUSES, PENDING_APPROVAL, AuditEntry, ModerationError
+from targets.moderation import (
+    DOWN_STATUSES,
+    PENDING_APPROVAL,
+    AuditEntry,
+    ModerationError,
+    OperatorRecord,
+    Outcome,
+)
 from targets.moderation.durations import format_duration
 
+from ..drivers.moves import Acts, Follow, Send
 from ..drivers.target import Target
+from ..personas import Item, Persona
 from .behaviour import MISTAKE, Conduct, Intent
 from .control import Control
 from .findings import (
@@ -30,9 +40,21 @@ from .findings import (
     status_finding,
 )
 from .space import SearchSpace
-from .steps import Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
+from .steps import Approve, Cancel, DirectAction, Fault, Move, Restore, Retry, SecondApprove, Wait
 
 AUDIT_PAGE = 1000
+OPENED = ("approval_requested", "scheduled")  # audit events of an action that now waits
+ENDED = ("applied", "cancelled", "rejected", "blocked")  # ... and of one that no longer does
+
+
+class Pending(NamedTuple):
+    """A pending action as the audit log tells of it."""
+
+    id: int
+    account: int
+    report: int | None
+    requester: str
+    approver: str | None
 
 
 @dataclass
@@ -96,6 +118,11 @@ class Player:
             if space.requester_names_second
             else {spec.id: spec.record.exit_at for spec in space.env.roster}
         )
+        self.rule = space.env.experiment.safeguards.two_person_rule
+        self.operators = [
+            (spec.id, spec.collude, spec.record, spec.record.role, self.conduct.personas[spec.id])
+            for spec in space.env.roster
+        ]
 
     def play(self, moves: list[Move]) -> Attempt:
         """Run `moves` from a fresh target until the first finding."""
@@ -107,6 +134,19 @@ class Player:
             if step.findings:
                 break
         return Attempt(steps)
+
+    def acts(self, target: Target, send: Send, follow: Follow) -> Acts:
+        """The move layer on `target`, with the search's own `send` and `follow`."""
+        return Acts(target, send, follow, self.rule, self.operators, _at_work)
+
+
+class _Agent(NamedTuple):
+    """An operator as the move layer sees it; the search's records name it by its id."""
+
+    id: str
+    process: str
+    token: str
+    persona: Persona
 
 
 class _Run:
@@ -121,13 +161,23 @@ class _Run:
         self.mistakes = 0
         self.faults: frozenset[str] = frozenset()
         self.seen = Seen()  # what the audit log said so far
-        self.own: dict[str, int] = {}  # operator -> the pending id of its latest request
-        self.decided: dict[str, int] = {}  # operator -> the report it last approved
+        # operator -> (pending id, account) of its latest request, and (report, account)
+        # of the report it last approved
+        self.own: dict[str, tuple[int, int]] = {}
+        self.decided: dict[str, tuple[int, int]] = {}
         self.asked: str | None = None  # the last operator asked for a second approval
+        self.latest: Pending | None = None  # the latest action still pending, by the audit log
         self.last: Call | None = None  # the last acknowledged request
         self.keys = itertools.count(1)
         self.index = 0
         self.current: Step | None = None
+
+    @property
+    def acts(self) -> Acts:
+        """The move layer on this run's target, made for each use: kept, its hooks (this
+        run's methods) would tie the run in a reference cycle, and the exhaustive search
+        holds its states with the cycle collector off."""
+        return self.player.acts(self.target, self._sent, self._followed)
 
     def step(self, index: int, move: Move) -> Step:
         self.index = index
@@ -138,6 +188,8 @@ class _Run:
             self._second_approve(move)
         elif isinstance(move, DirectAction):
             self._direct_action(move)
+        elif isinstance(move, Cancel | Restore):
+            self._override(move)
         elif isinstance(move, Fault):
             self._fault(move)
         elif isinstance(move, Wait):
@@ -159,18 +211,21 @@ class _Run:
             return  # nothing to decide again
         if not self._take(self.conduct.approving(move.actor, move.attacker, now)):
             return
-        token = self.control.tokens[move.actor]
+        agent = self._agent(move.actor)
+        queue = "ordinary"
         if move.again:
-            report = self.decided[move.actor]
+            report, account = self.decided[move.actor]
         else:
             if move.account is not None:
                 self._call("reporter", "file_report", "reporter", move.account, False)
-            claim = self._call(move.actor, "claim", token)
+            claim = self._call(move.actor, "claim", agent.token)
             if claim.answer is None:
                 return
-            report = self.decided[move.actor] = claim.answer.id
-        action = self.conduct.action(move.actor, move.attacker)
-        self._request(move.actor, "decide", token, report, "approve", action, move.second)
+            report, account, queue = claim.answer.id, claim.answer.account_id, claim.answer.queue
+            self.decided[move.actor] = (report, account)
+        choice = ("approve", self.conduct.action(move.actor, move.attacker), move.second)
+        self._count_mistake()
+        self.acts.verdict(agent, report, self._item(account), choice, now, queue)
 
     def _second_approve(self, move: SecondApprove) -> None:
         now = self.control.now()
@@ -178,14 +233,16 @@ class _Run:
         if actor is None or not self.conduct.acts(actor, move.attacker, now):
             return
         self.current.actor = actor
-        token = self.control.tokens[actor]
         if move.own:
-            pending = self.own.get(actor)
+            own = self.own.get(actor)
             intent = self.conduct.second_approving(actor, move.attacker, actor, now)
-            if pending is not None and self._take(intent):
-                self._request(actor, "second_approve", token, pending, True)
+            if own is not None and self._take(intent):
+                self._answer(actor, (own[0], None, actor), own[1])
             return
-        read = Call("pending_approvals", actor, (token,))
+        if move.unasked:
+            self._out_of_turn(actor, move.attacker, now)
+            return
+        read = Call("pending_approvals", actor, (self.control.tokens[actor],))
         self._send(read)
         if read.error is not None:  # refused: still an attempt to act
             self.current.taken = True
@@ -197,7 +254,20 @@ class _Run:
         intent = self.conduct.second_approving(actor, move.attacker, waiting.requested_by, now)
         if self._take(intent):
             self.current.calls.append(read)
-            self._request(actor, "second_approve", token, waiting.id, True)
+            pending = (waiting.id, waiting.report_id, waiting.requested_by)
+            self._answer(actor, pending, waiting.account_id)
+
+    def _out_of_turn(self, actor: str, attacker: bool, now: float) -> None:
+        """Approve the latest pending action though the target asked someone else."""
+        latest = self.latest
+        if latest is None or actor in (latest.requester, latest.approver):
+            return  # nothing pending, or its own turn or request: the other moves
+        if self._take(self.conduct.out_of_turn(actor, attacker, latest.requester, now)):
+            self._answer(actor, (latest.id, latest.report, latest.requester), latest.account)
+
+    def _answer(self, actor: str, pending: tuple[int, int | None, str], account: int) -> None:
+        self._count_mistake()
+        self.acts.answer(self._agent(actor), pending, self._item(account), True, self.control.now())
 
     def _direct_action(self, move: DirectAction) -> None:
         now = self.control.now()
@@ -206,9 +276,27 @@ class _Run:
             return
         if not self._take(self.conduct.approving(move.actor, True, now)):
             return
-        token = self.control.tokens[move.actor]
-        action = self.conduct.action(move.actor, True)
-        self._request(move.actor, "direct_action", token, move.account, action, move.second)
+        self._count_mistake()
+        protected = move.account in self.player.space.protected
+        self.acts.attack(self._agent(move.actor), move.account, protected, now, move.second)
+
+    def _override(self, move: Cancel | Restore) -> None:
+        """A call no persona's work asks for: cancel the latest pending action, or restore
+        an account."""
+        now = self.control.now()
+        self.current.actor = move.actor
+        latest = self.latest
+        if isinstance(move, Cancel) and latest is None:
+            return  # nothing pending to cancel
+        if not self.conduct.acts(move.actor, move.attacker, now):
+            return
+        if not self._take(self.conduct.overriding(move.actor, move.attacker, now)):
+            return
+        agent = self._agent(move.actor)
+        if isinstance(move, Cancel):
+            self.acts.cancel(agent, latest.id, self._item(latest.account), latest.requester, now)
+        else:
+            self.acts.restore(agent, self._item(move.account), now)
 
     def _fault(self, move: Fault) -> None:
         if (move.fault in self.faults) == move.active:
@@ -238,6 +326,7 @@ class _Run:
 
     def _check(self, step: Step) -> None:
         step.events = self._new_events()
+        self._track(step.events)
         step.findings += audit_findings(
             step.events,
             self.index,
@@ -261,6 +350,18 @@ class _Run:
                     )
         step.findings.sort(key=lambda f: PRECEDENCE.index(f.kind))
 
+    def _track(self, events: list[AuditEntry]) -> None:
+        """The latest action still pending, which a cancel or an approval out of turn
+        aims at."""
+        for e in events:
+            if e.event in OPENED:
+                approver = e.detail if e.event == "approval_requested" else None
+                if self.latest is not None and self.latest.id == e.pending_id:
+                    approver = self.latest.approver  # approved, now scheduled
+                self.latest = Pending(e.pending_id, e.account_id, e.report_id, e.actor, approver)
+            elif e.event in ENDED and self.latest is not None and e.pending_id == self.latest.id:
+                self.latest = None
+
     def _new_events(self) -> list[AuditEntry]:
         events: list[AuditEntry] = []
         while True:
@@ -282,14 +383,36 @@ class _Run:
         self.current.taken = True
         return True
 
-    def _request(self, caller: str, method: str, *args: Any) -> None:
-        """The approval itself: the moment a mistake is made. A request that waits for a
-        second approver is remembered as the caller's own."""
+    def _count_mistake(self) -> None:
+        """The request itself is the moment a mistake is made."""
         self.mistakes += self.current.intent.kind == MISTAKE
-        answer = self._call(caller, method, *args).answer
-        if answer is not None and answer.status == PENDING_APPROVAL:
-            self.own[caller] = answer.pending_id
-            self.asked = answer.approver
+
+    def _agent(self, actor: str) -> _Agent:
+        return _Agent(actor, actor, self.control.tokens[actor], self.conduct.personas[actor])
+
+    def _item(self, account: int) -> Item:
+        """A report's account as the move layer records it (never violating)."""
+        return Item(account, account in self.player.space.protected, False)
+
+    def _sent(self, now: float, process: str, f: str, value: dict, method, *args) -> Any:
+        """The move layer's `send`: one operator request with a fresh idempotency key,
+        recorded as a `Call` of the current step; the answer, or None if refused."""
+        call = Call(method.__name__, self.current.actor, args, f"k{next(self.keys)}")
+        self._send(call, method)
+        self.current.calls.append(call)
+        if call.error is not None:
+            return None
+        self.last = call
+        return call.answer
+
+    def _followed(
+        self, now: float, out: Outcome, item: Item, requester: str, process: str, queue: str
+    ) -> None:
+        """The move layer's `follow`: a request that waits for a second approver is
+        remembered as the requester's own, and its approver as the one last asked."""
+        if out.status == PENDING_APPROVAL:
+            self.own[requester] = (out.pending_id, out.account_id)
+            self.asked = out.approver
 
     def _call(self, caller: str, method: str, *args: Any) -> Call:
         """An operator (or reporter) request with a fresh idempotency key."""
@@ -300,11 +423,12 @@ class _Run:
             self.last = call
         return call
 
-    def _send(self, call: Call) -> None:
+    def _send(self, call: Call, method: Callable[..., Any] | None = None) -> None:
         now = self.control.now()
         keyed = {} if call.key is None else {"idempotency_key": call.key}
+        method = method or getattr(self.target, call.method)
         try:
-            call.answer = getattr(self.target, call.method)(*call.args, **keyed)
+            call.answer = method(*call.args, **keyed)
         except ModerationError as exc:
             call.error = exc.with_traceback(None)  # its frames would tie the target in a cycle
             return
@@ -314,3 +438,7 @@ class _Run:
             self.current.findings.append(
                 departed_finding(call.caller, left, call.method, format_duration(now), self.index)
             )
+
+
+def _at_work(record: OperatorRecord, now: float) -> bool:
+    return not record.departed(now)

@@ -24,7 +24,18 @@ from targets.moderation import TARGET_FAULTS, format_duration
 from ..errors import BadInput
 from ..world.environment import Environment
 from ..world.roster import OperatorSpec
-from .steps import DEPTH, Approve, DirectAction, Fault, Move, Retry, SecondApprove, Wait
+from .steps import (
+    DEPTH,
+    Approve,
+    Cancel,
+    DirectAction,
+    Fault,
+    Move,
+    Restore,
+    Retry,
+    SecondApprove,
+    Wait,
+)
 
 ACCOUNTS_SEARCHED = 3  # the most-followed protected accounts; more only relabels the same moves
 CAST = 3  # most operators one sequence involves
@@ -63,6 +74,16 @@ class SearchSpace:
     @functools.cached_property
     def compromised(self) -> tuple[str, ...]:
         return tuple(spec.id for spec in self.env.roster if spec.entry.attacked())
+
+    @functools.cached_property
+    def insiders(self) -> tuple[str, ...]:
+        """Malicious insiders: they make, without stolen credentials, the calls no other
+        persona's work asks for (cancel, restore, approval out of turn)."""
+        return tuple(spec.id for spec in self.env.roster if spec.entry.acts_after_exit())
+
+    @functools.cached_property
+    def colluders(self) -> tuple[str, ...]:
+        return tuple(spec.id for spec in self.env.roster if spec.collude)
 
     @functools.cached_property
     def protected(self) -> frozenset[int]:
@@ -155,11 +176,36 @@ class SearchSpace:
                 for a in stolen
                 for own in (False, True)
             ]
+        concrete.update(self._overrides(cast, stolen))
         if faults:
             concrete["fault"] = [
                 Fault(fault=f, active=active) for active in (True, False) for f in faults
             ]
         return concrete
+
+    def _overrides(self, cast: tuple[str, ...], stolen: list[str]) -> dict[str, list[Move]]:
+        """The calls no persona's work asks for, by those who may make them (see
+        `behaviour`): cancelling the latest pending action, restoring an account, and
+        approving out of turn; by malicious insiders (and colluders, out of turn) on their
+        own account and by attackers with stolen credentials. Kinds nobody in `cast` may
+        make are left out."""
+        insiders = [op for op in cast if op in self.insiders]
+        approvers = [op for op in cast if op in self.insiders or op in self.colluders]
+        kinds: dict[str, list[Move]] = {
+            "cancel": [Cancel(actor=a) for a in insiders],
+            "restore": [Restore(actor=a, account=acc) for a in insiders for acc in self.accounts],
+            "out_of_turn": [SecondApprove(actor=a, unasked=True) for a in approvers],
+            "attacker_cancel": [Cancel(actor=a, attacker=True) for a in stolen],
+            "attacker_restore": [
+                Restore(actor=a, account=acc, attacker=True)
+                for a in stolen
+                for acc in self.accounts
+            ],
+            "attacker_out_of_turn": [
+                SecondApprove(actor=a, unasked=True, attacker=True) for a in stolen
+            ],
+        }
+        return {kind: moves for kind, moves in kinds.items() if moves}
 
     def sequences(self) -> st.SearchStrategy[list[Move]]:
         """Sequences of moves. Each sequence first picks its cast (up to `CAST` operators),

@@ -25,13 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-from targets.moderation import ManualClock, ModerationService
+from targets.moderation import DOWN_STATUSES, ManualClock, ModerationService
 
 from ..drivers.target import Target
 from .findings import Seen
 from .play import Player, Step, _Run
 from .space import SearchSpace
-from .steps import Move, Retry, Wait
+from .steps import Move, Restore, Retry, Wait
 
 
 class Forked:
@@ -158,6 +158,7 @@ class State:
             tuple(sorted(run.own.items())),
             tuple(sorted(run.decided.items())),
             run.asked,
+            run.latest,
             None if last is None else (last.method, last.caller, last.args, last.key),
             self.operators,
             self.accounts,
@@ -194,15 +195,21 @@ def waits(space: SearchSpace, state: State) -> Iterator[Wait]:
 
 def successors(space: SearchSpace, symmetry: Symmetry, state: State, cache: dict) -> list[Move]:
     """Every move worth trying from `state`, simplest first: the move model's moves by the
-    operators and accounts symmetry leaves, a retry, then the waits."""
+    operators and accounts symmetry leaves, a retry, then the waits. A restore of an
+    account that is not down cannot change what matters and is left out (a cancel or an
+    approval out of turn with nothing pending is not taken by the player)."""
     cast = symmetry.cast(state.operators)
     if cast not in cache:
         cache[cast] = [m for kind in space.concrete(cast, space.faults).values() for m in kind]
     aims = symmetry.aims(state.accounts)
-    moves = [m for m in cache[cast] if _aimed(m, aims)]
+    target = state.run.target
+    down = {a for a in aims if target.account_status(a) in DOWN_STATUSES}
+    moves = [m for m in cache[cast] if _aimed(m, aims, down)]
     return [*moves, Retry(), *waits(space, state)]
 
 
-def _aimed(move: Move, aims: frozenset[int]) -> bool:
+def _aimed(move: Move, aims: frozenset[int], down: set[int]) -> bool:
     account = getattr(move, "account", None)
+    if isinstance(move, Restore):
+        return account in down
     return account is None or account in aims

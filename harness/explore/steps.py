@@ -1,16 +1,18 @@
 """The steps of a search, at the level a person narrates them.
 
 A move is one thing people, an attacker or the world do: an operator approves an action on
-a report, a second approval, a direct admin action with stolen credentials, a safeguard
-dependency failing or recovering, time passing, a request retried. Moves are strict pydantic
-models so a trace file is validated like an experiment file.
+a report, a second approval (its own turn, its own request, or one it was not asked for),
+a direct admin action with stolen credentials, a cancelled pending action, a restored
+account, a safeguard dependency failing or recovering, time passing, a request retried.
+Together they cover every operator call of the target protocol (`drivers.target.Target`).
+Moves are strict pydantic models so a trace file is validated like an experiment file.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from targets.moderation import TARGET_FAULTS
 from targets.moderation.config import Settings
@@ -35,13 +37,23 @@ class Approve(Settings):
 
 class SecondApprove(Settings):
     """An operator approves the oldest action waiting for its second approval, or (`own`)
-    tries to approve its own latest request. With no actor, it is whoever the target last
-    asked for a second approval."""
+    tries to approve its own latest request, or (`unasked`) approves out of turn the
+    latest pending action, one the target asked someone else to approve. With no actor,
+    it is whoever the target last asked for a second approval."""
 
     step: Literal["second_approve"] = "second_approve"
     actor: str | None = None
     own: bool = False
+    unasked: bool = False
     attacker: bool = False
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SecondApprove:
+        if self.own and self.unasked:
+            raise ValueError("own and unasked exclude each other: one pending action a move")
+        if self.unasked and self.actor is None:
+            raise ValueError("unasked needs an actor: whoever was asked approves in turn")
+        return self
 
 
 class DirectAction(Settings):
@@ -52,6 +64,24 @@ class DirectAction(Settings):
     actor: str
     account: int
     second: str | None = None
+
+
+class Cancel(Settings):
+    """An operator stops the latest pending action (one waiting for its second approval or
+    its delay) before it takes effect; the target lets seniors do it."""
+
+    step: Literal["cancel"] = "cancel"
+    actor: str
+    attacker: bool = False
+
+
+class Restore(Settings):
+    """An operator brings `account` back to active."""
+
+    step: Literal["restore"] = "restore"
+    actor: str
+    account: int
+    attacker: bool = False
 
 
 class Fault(Settings):
@@ -76,6 +106,6 @@ class Retry(Settings):
 
 
 Move = Annotated[
-    Union[Approve, SecondApprove, DirectAction, Fault, Wait, Retry],  # noqa: UP007
+    Union[Approve, SecondApprove, DirectAction, Cancel, Restore, Fault, Wait, Retry],  # noqa: UP007
     Field(discriminator="step"),
 ]
