@@ -14,7 +14,7 @@ def plural(n: int, noun: str) -> str:
 
 
 def bounds(summary: dict) -> str:
-    """"6 steps and 1 mistake"."""
+    """ "6 steps and 1 mistake"."""
     b = summary["bounds"]
     return f"{plural(b['depth'], 'step')} and {plural(b['mistakes'], 'mistake')}"
 

@@ -90,7 +90,7 @@ def _way(rank: int, way: dict) -> str:
         f"<ol>\n{steps}</ol>\n"
         f"<p><strong>{escape(KINDS.get(way['kind'], way['kind']))}</strong>: "
         f"{escape(way['detail'])} (step {way['step']})</p>\n"
-        f"<p class=\"meta\">trace: <code>{escape(way['trace'])}</code> · replay with "
+        f'<p class="meta">trace: <code>{escape(way["trace"])}</code> · replay with '
         f"<code>harness replay {escape(way['trace'])}</code></p>\n</section>"
     )
 
