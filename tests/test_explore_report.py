@@ -23,9 +23,7 @@ def _narrated(out, trace: str) -> list[str]:
     return [escape(line.split(". ", 1)[1]) for line in lines]
 
 
-def test_the_report_of_a_most_likely_run_shows_each_way_its_steps_and_probability(
-    tmp_path, capsys
-):
+def test_the_report_of_a_most_likely_run_shows_each_way_its_steps_and_probability(tmp_path, capsys):
     path = write(tmp_path, experiment(*TWO_HOLES, **TWO_HOLES_PLAIN))
     out = tmp_path / "ranked"
     argv = ["explore", str(path), "--most-likely", "2", "--depth", "3", "--faults", "none"]
