@@ -21,7 +21,7 @@ from .common import (
 )
 
 BUDGET = 5000  # sequences searched by default (about 5 to 10 seconds on one core)
-EXHAUSTIVE_DEPTH = 6  # every sequence up to this long, by default (under a minute)
+EXHAUSTIVE_DEPTH = 6  # bounded searches (both kinds): seconds of CPU on the recommended safeguards
 BOUND = 50  # the most moves or mistakes a search can be asked for
 TOP = 3  # ways past --most-likely prints by default
 
@@ -93,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=count(1, BOUND),
         metavar="N",
         help=f"longest sequence of moves tried (default {DEPTH} sampled, "
-        f"{EXHAUSTIVE_DEPTH} exhaustive; at most {BOUND})",
+        f"{EXHAUSTIVE_DEPTH} exhaustive or most likely; at most {BOUND})",
     )
     p.add_argument(
         "--compare-with",
