@@ -190,6 +190,10 @@ def test_exhaustive_finds_the_redrawn_approver_only_without_the_guard(monkeypatc
         (["--time", "soon"], "--time:"),
         (["--target", "http://127.0.0.1:9"], "--exhaustive searches the in-process target only"),
         (["--budget", "10"], "--budget counts sampled sequences"),
+        (["--states", "0"], "--states: must be at least 1, got 0"),
+        (["--time", "0s"], "--time: must be longer than 0s"),
+        (["--depth", "0"], "--depth: must be at least 1, got 0"),
+        (["--compare-with", "nowhere"], "--compare-with nowhere: not a run folder"),
     ],
 )
 def test_bad_bounds_and_budgets_are_one_line_and_exit_2(tmp_path, capsys, extra, says):
