@@ -21,7 +21,7 @@ from .checker.exposure import exposure
 from .checker.outcomes import outcomes
 from .checker.protection import protection
 from .checker.workload import workload
-from .statistics.intervals import describe, design_effect, proportion
+from .statistics.intervals import describe, design_effect, percent, proportion
 
 Results = Sequence[ReplicationMetrics]
 
@@ -319,3 +319,12 @@ def interval(metrics: dict, path: str) -> tuple[float, float] | None:
         return None
     ci = lookup(metrics, path.rsplit(".", 1)[0] + ".ci95")
     return (ci[0], ci[1]) if isinstance(ci, list | tuple) else None
+
+
+def shown(path: str, value: float, bound: bool = False) -> str:
+    """A metric's value as the summary table shows it: rates as percentages, the rest with
+    four significant digits, so a gate line and the table agree. A `bound` is shown as the
+    experiment file gives it (0.0015 as 0.15%)."""
+    if path not in INTERVAL_METRICS:
+        return f"{value:.4g}"
+    return f"{100 * value:g}%" if bound else percent(value)

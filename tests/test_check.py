@@ -17,7 +17,7 @@ from harness.pipeline.check import run_check
 from harness.pipeline.run import run_sim
 from harness.run_folder import RunFolder
 from harness.statistics.intervals import proportion
-from harness.statistics.sequential import Plan, settle
+from harness.verdicts.sequential import Plan, settle
 from harness.world.environment import Environment
 
 CLEAR_GATES = [
@@ -108,10 +108,10 @@ def test_check_exit_codes_and_output(tmp_path, capsys, write_experiment):
     assert main(["check", str(passing), "--out", str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
     assert "check: stopped after 50 of 200 replications" in out
-    assert "gate PASS upper 95% bound of protected_slip_through.rate <= 0.03" in out
+    assert "gate PASS upper 95% bound of protected_slip_through.rate <= 3% (observed " in out
     failing = write_experiment({**raw, "gates": CLEAR_GATES}, "fail.toml")
     assert main(["check", str(failing), "--out", str(tmp_path / "b")]) == 1
-    assert "gate FAIL upper 95% bound of protected_slip_through.rate <= 0.002" in (
+    assert "gate FAIL upper 95% bound of protected_slip_through.rate <= 0.2% (observed " in (
         capsys.readouterr().out
     )
     # the gate can be moved from the command line like any key

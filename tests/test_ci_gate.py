@@ -52,5 +52,5 @@ def test_switching_off_any_one_safeguard_fails_the_gate(switch, tmp_path):
     assert code == 1
     assert case.get("name") == GATE
     message = case.find("failure").get("message")
-    assert message.startswith("upper 95% bound of protected_slip_through.rate <= 0.0015")
+    assert message.startswith("upper 95% bound of protected_slip_through.rate <= 0.15% (observed ")
     assert "settled after 100 replications" in message

@@ -33,12 +33,14 @@ def test_junit_validates_and_has_one_case_per_gate(tmp_path, write_experiment):
     ]
     assert {c.get("classname") for c in cases} == {"safeguards.small"}
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "0")
+    # each case's time is when its gate was settled: the two rate gates at the first look,
+    # the count gate (a floor, never settled early) at the end of the whole check
+    times = [float(c.get("time")) for c in cases]
+    assert 0 < times[0] == times[1] <= times[2] <= float(suite.get("time"))
     assert cases[0].find("failure") is None and cases[2].find("failure") is None
     failure = cases[1].find("failure")
     message = failure.get("message")
-    assert message.startswith(
-        "upper 95% bound of protected_slip_through.rate <= 0.002 (observed 0."
-    )
+    assert message.startswith("upper 95% bound of protected_slip_through.rate <= 0.2% (observed ")
     # settled at the first look; the count gate kept the check going to the end
     assert "settled after 50 replications (sequential interval [" in message
     assert str(tmp_path / "run") in failure.text

@@ -67,6 +67,7 @@ RUN_FILES = {
     "histories/replication-0000.jsonl",
     "locust_requests.csv",
     "locust_failures.csv",
+    "locust_report.html",
 }
 
 
@@ -100,9 +101,17 @@ def test_a_live_run_writes_a_sim_shaped_run_folder_and_agrees_with_the_simulator
     tmp_path, write_experiment
 ):
     out = tmp_path / "live"
-    done = harness("run", str(write_experiment(AGREEMENT)), "--mode", "live", "--out", str(out))
+    experiment_file = str(write_experiment(AGREEMENT))
+    every = {"HARNESS_PROGRESS_SECONDS": "1"}
+    done = harness("run", experiment_file, "--mode", "live", "--out", str(out), env=every)
     assert done.returncode == 0, done.stderr
     assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} >= RUN_FILES
+    # headless, it says how the load goes while it runs; Locust's own report of every shift
+    assert re.search(
+        r"^live: shift [1-4] of 4: [\d,]+ requests, [\d,]+ failed, ", done.stderr, re.M
+    )
+    locust_report = (out / "locust_report.html").read_text()
+    assert "/reports/{id}/decision" in locust_report
     live = summary_of(out)
     assert live["mode"] == "live" and live["status"] == "completed"
     assert live["replications"] == {"requested": 4, "completed": 4}

@@ -1,6 +1,7 @@
 """Personas are one module each: the registry, the experiment's union of entries and the
 list of names come from the modules, so none can lack an entry, a behaviour, a documented
-default or a README row, and an experiment naming any persona runs."""
+default or a row in the documentation's table of personas (docs/personas.md), and an experiment
+naming any persona runs."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from harness.world.environment import Environment
 MODULES = [m.name for m in pkgutil.iter_modules(personas.__path__) if m.name not in personas.SHARED]
 
 
-def readme_personas() -> list[str]:
-    """The persona column of the README's table of personas and their defaults."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = text.split("### Personas and where their defaults come from", 1)[1]
+def documented_personas() -> list[str]:
+    """The persona column of the documentation's table of personas and their defaults."""
+    text = (ROOT / "docs" / "personas.md").read_text(encoding="utf-8")
+    table = text.split("## Personas and where their defaults come from", 1)[1]
     table = table.split("\n\n", 2)[1]
     return re.findall(r"^\| (\w+) \|", table, flags=re.MULTILINE)[1:]  # after the header
 
@@ -48,8 +49,8 @@ def test_the_experiment_accepts_exactly_the_registered_personas_in_their_order()
     assert [kind.rank for kind in personas.KINDS] == sorted(kind.rank for kind in personas.KINDS)
 
 
-def test_every_persona_has_a_readme_row_in_the_registry_order():
-    assert readme_personas() == list(personas.PERSONAS)
+def test_every_persona_has_a_documented_row_in_the_registry_order():
+    assert documented_personas() == list(personas.PERSONAS)
 
 
 @pytest.mark.parametrize("name", personas.PERSONAS)

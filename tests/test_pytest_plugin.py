@@ -38,7 +38,7 @@ def test_every_gate_of_the_file_becomes_a_test_item(pytester):
         [
             "*experiments/x.toml::gate protected_slip_through.rate max_upper_ci 0.05 PASSED*",
             "*experiments/x.toml::gate protected_slip_through.rate max_upper_ci 0.001 FAILED*",
-            "*gate failed: upper 95% bound of protected_slip_through.rate <= 0.001 (observed *",
+            "*gate failed: upper 95% bound of protected_slip_through.rate <= 0.1% (observed *%*",
         ]
     )
     assert result.ret == 1

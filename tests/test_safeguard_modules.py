@@ -1,6 +1,6 @@
 """A safeguard is one module: the registry derived from the modules, every safeguard that
-is switched on consulted by the service, fail modes that mean what they say, and a README
-row and settings block for each."""
+is switched on consulted by the service, fail modes that mean what they say, and a row in
+docs/safeguards.md and a settings block in docs/experiment-files.md for each."""
 
 from __future__ import annotations
 
@@ -168,23 +168,18 @@ def test_a_safeguard_whose_dependency_is_down_fails_as_its_fail_mode_says(safegu
         assert (out.status == APPLIED) is not stops, (fail, out)
 
 
-# --- the README --------------------------------------------------------------------------
-
-
-def readme_section(title: str) -> str:
-    text = (ROOT / "README.md").read_text()
-    start = text.index(f"\n{title}\n")
-    end = text.index("\n#", start + len(title) + 2)
-    return text[start:end]
+# --- the documentation -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("safeguard", SAFEGUARDS, ids=IDS)
-def test_every_safeguard_has_a_readme_row_and_its_settings(safeguard):
-    rows = readme_section("### Safeguards")
-    assert f"\n| `{safeguard.name}` |" in rows, f"no row for {safeguard.name} in the README"
-    reference = (ROOT / "README.md").read_text()
-    block = re.search(rf"\n\[safeguards\.{safeguard.name}\]\n(.*?)\n\n", reference, re.S)
-    assert block is not None, f"no [safeguards.{safeguard.name}] in the README's reference"
+def test_every_safeguard_has_a_documented_row_and_its_settings(safeguard):
+    table = (ROOT / "docs" / "safeguards.md").read_text().split("\nConsulted in this order", 1)[0]
+    assert f"\n| `{safeguard.name}` |" in table, (
+        f"no row for {safeguard.name} in docs/safeguards.md"
+    )
+    example = (ROOT / "docs" / "experiment-files.md").read_text()
+    block = re.search(rf"\n\[safeguards\.{safeguard.name}\]\n(.*?)\n\n", example, re.S)
+    assert block is not None, f"no [safeguards.{safeguard.name}] in docs/experiment-files.md"
     keys = {line.split("=")[0].strip() for line in block[1].splitlines() if "=" in line}
     section = SafeguardsSection.model_fields[safeguard.name].annotation
     assert keys == set(section.model_fields), safeguard.name

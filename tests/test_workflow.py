@@ -52,14 +52,21 @@ def test_the_workflow_checks_the_gate_experiment_on_every_push_and_keeps_the_res
     found = steps()
     # the check command is one the harness accepts, with JUnit into the run folder
     script = found["Check the safeguard gates"]["run"]
-    line = next(x for x in script.splitlines() if x.strip().startswith("harness check"))
-    expand = {"$EXPERIMENT": env["EXPERIMENT"], "$RUN_DIR": env["RUN_DIR"]}
+    lines = script.replace("\\\n", " ").splitlines()
+    line = next(x for x in lines if x.strip().startswith("harness check"))
+    expand = {k: env[k[1:]] for k in ("$EXPERIMENT", "$RUN_DIR", "$HISTORY")}
     words = [w for w in shlex.split(line)[1:] if w != "$@"]
     for variable, value in expand.items():
         words = [w.replace(variable, value) for w in words]
     args = build_parser().parse_args(words)
     assert args.command == "check" and args.experiment == env["EXPERIMENT"]
     assert args.out == env["RUN_DIR"] and args.junit == f"{env['RUN_DIR']}/junit.xml"
+    assert str(args.history) == env["HISTORY"]
+    # the history comes from earlier runs and is kept, by pushes only, under one name
+    earlier, kept = found["Gate history of earlier runs"], found["Keep the gate history"]
+    assert earlier["with"]["name"] == kept["with"]["name"] == "safeguards-history"
+    assert f"{earlier['with']['path']}/" in env["HISTORY"] and kept["with"]["path"] == "history"
+    assert kept["if"] == "always() && github.event_name == 'push'"
     assert "--baseline baseline" in script
     publish = found["Publish the gate results"]
     assert publish["if"].startswith("always()") and "junit.xml" in publish["with"]["report_paths"]
@@ -75,7 +82,7 @@ def test_the_workflow_checks_the_gate_experiment_on_every_push_and_keeps_the_res
 
 def test_third_party_actions_are_pinned_by_commit_with_their_release_in_a_comment():
     uses = [line.strip() for line in WORKFLOW.read_text().splitlines() if "uses:" in line]
-    assert len(uses) == 5
+    assert len(uses) == 7
     for line in uses:
         assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*", line), line
 
@@ -110,6 +117,7 @@ def step_script(name: str, tmp_path: Path, **env: str) -> subprocess.CompletedPr
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "RUNNER_TEMP": str(tmp_path),
         "RUN_DIR": "run",
+        "HISTORY": "history/gates.jsonl",
         **env,
     }
     return subprocess.run(

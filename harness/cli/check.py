@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 from functools import partial
-
-from rich.console import Console
+from pathlib import Path
 
 from ..errors import BadInput
 from ..estimate.command import add_estimator_argument, estimator_override
@@ -22,6 +21,7 @@ from .common import (
     output_folder,
     simulate,
 )
+from .terminal import terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "operators, faults) to compare against",
     )
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
+    p.add_argument(
+        "--history",
+        metavar="FILE",
+        type=Path,
+        help="append this check's gate values to FILE (JSON lines; created if missing) and "
+        "chart the latest runs in report.html, so a safeguard eroding shows before its gate trips",
+    )
     add_estimator_argument(p)
     add_simulation_arguments(p)
     add_json_argument(p, "the run folder, whether the check passed and summary.json")
@@ -63,14 +70,15 @@ def _check(args: argparse.Namespace, output: JsonOutput) -> int:
         raise BadInput(
             f"{args.experiment}: nothing to check: add [[gates]] to the file or give --baseline"
         )
-    from ..pipeline.check import run_check
+    from ..pipeline.check import publish, run_check
     from ..reports.console import print_check, print_summary
-    from ..verdicts import junit
+    from ..verdicts import junit, trend
     from ..verdicts.against_baseline import load_baseline
 
     baseline = load_baseline(args.baseline, experiment) if args.baseline is not None else None
     junit_path = junit.check_target(args.junit) if args.junit is not None else None
-    out, err = Console(), Console(stderr=True)
+    earlier = trend.read(args.history) if args.history is not None else []
+    out, err = terminal(), terminal(stderr=True)
     folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
     check = simulate(args, experiment, folder, partial(run_check, baseline=baseline))
     if check.estimator == "importance":
@@ -83,6 +91,7 @@ def _check(args: argparse.Namespace, output: JsonOutput) -> int:
     if junit_path is not None:
         junit.write(check, junit_path)
         err.print(f"JUnit XML: {junit_path}")
+    publish(check, args.history, earlier)
     err.print(f"run folder: {folder.path}")
     output.document = {
         "run_folder": str(folder.path),

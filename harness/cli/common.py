@@ -12,7 +12,6 @@ from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from targets.moderation.clock import MAX_TIME_SCALE
 
@@ -22,6 +21,7 @@ from ..errors import EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, BadInput
 from ..experiment.model import Experiment, load
 from ..interrupts import exec_holding_signals
 from ..run_folder import RunFolder
+from .terminal import progress_bar, terminal
 
 T = TypeVar("T")
 
@@ -198,23 +198,12 @@ def experiment_overrides(
     return overrides
 
 
-def progress_bar(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-
-
 def simulate(
     args: argparse.Namespace, experiment: Experiment, folder: RunFolder, run: Callable[..., T]
 ) -> T:
     """`run(experiment, folder, ...)` (run_sim, run_check) with the simulation arguments,
     behind a progress bar on stderr."""
-    with progress_bar(Console(stderr=True)) as progress:
+    with progress_bar(terminal(stderr=True)) as progress:
         task = progress.add_task(
             experiment.experiment.name, total=experiment.experiment.replications
         )

@@ -18,8 +18,8 @@ from .common import (
     add_override_arguments,
     add_simulation_arguments,
     output_folder,
-    progress_bar,
 )
+from .terminal import progress_bar, terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace, output: JsonOutput) -> int:
     paths = [Path(p) for p in args.targets]
-    err = Console(stderr=True)
+    err = terminal(stderr=True)
     if len(paths) > 1 or paths[0].is_dir():
         return _compare_runs(args, paths, output, err)
     extra = [f"experiment.replications={args.replications}"] if args.replications else []
@@ -126,7 +126,7 @@ def _short(text: str, width: int = 60) -> str:
 def _finish(comparison: dict, folder: RunFolder, output: JsonOutput, err: Console) -> int:
     from ..reports.console import print_comparison
 
-    print_comparison(comparison, Console())
+    print_comparison(comparison, terminal())
     err.print(f"report: {folder.path / 'report.html'}")
     output.document = {
         "folder": str(folder.path),

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
 from ..errors import BadInput
 from .common import add_json_argument, print_json
+from .terminal import terminal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
 
     kind, _ = report_folder(path, png=args.png)
     report = path / "report.html"
-    Console(stderr=True).print(f"{kind} report: {report}")
+    terminal(stderr=True).print(f"{kind} report: {report}")
     if args.json:
         print_json({"kind": kind, "folder": str(path), "report": str(report)})
     return 0

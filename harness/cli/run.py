@@ -6,8 +6,6 @@ import argparse
 import socket
 import sys
 
-from rich.console import Console
-
 from ..errors import BadInput
 from ..estimate.command import (
     add_estimator_argument,
@@ -38,6 +36,7 @@ from .common import (
     scale,
     simulate,
 )
+from .terminal import progress_interval, terminal
 
 LIVE_ONLY = ("target", "admin_token", "users_per_operator", "time_scale", "workers", "web")
 
@@ -121,7 +120,7 @@ def main(args: argparse.Namespace) -> int:
     if study.parameters and not args.dry_run:
         return run_uncertain(args, study)
     experiment = study.median
-    out = Console()
+    out = terminal()
     if args.dry_run:
         print(experiment.to_toml(), end="")
         return 0
@@ -129,7 +128,7 @@ def main(args: argparse.Namespace) -> int:
         return run_weighted(args, experiment)
     from ..pipeline.run import run_sim
 
-    err = Console(stderr=True)
+    err = terminal(stderr=True)
     folder = output_folder(args, experiment.experiment.name, EXPERIMENT)
     summary = simulate(args, experiment, folder, run_sim)
     return report(args, summary, folder, out, err)
@@ -171,9 +170,10 @@ def live(args: argparse.Namespace) -> int:
         web_port=args.web_port,
         histories=args.histories,
         command=tuple(["harness", *redacted(args.argv)]),
+        stats_seconds=progress_interval(),
     )
     summary = run_live(experiment, folder, options, stopping)
-    return report(args, summary, folder, Console(), Console(stderr=True))
+    return report(args, summary, folder, terminal(), terminal(stderr=True))
 
 
 def report(args: argparse.Namespace, summary: dict, folder: RunFolder, out, err) -> int:

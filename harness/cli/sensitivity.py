@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.console import Console
-
 from ..errors import BadInput
 from ..run_folder import RunFolder
-from .common import add_experiment_arguments, count, experiment_overrides, progress_bar
+from .common import add_experiment_arguments, count, experiment_overrides
+from .terminal import progress_bar, terminal
 
 DEFAULT_SAMPLES = 64
 DEFAULT_REPLICATIONS = 10
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace, study) -> int:
     folder = RunFolder.create(f"{study.median.experiment.name}-sensitivity", args.out)
     k = len(study.parameters)
     total = args.samples * (k + 2 if args.method == "sobol" else k + 1)
-    err = Console(stderr=True)
+    err = terminal(stderr=True)
     with progress_bar(err) as progress:
         task = progress.add_task(f"parameter sets ({args.method})", total=total)
         result = run_study(
@@ -93,6 +92,6 @@ def run(args: argparse.Namespace, study) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print_sensitivity(result, Console())
+        print_sensitivity(result, terminal())
         err.print(f"sensitivity folder: {folder.path}")
     return 0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-
+from ..cli.terminal import terminal
 from ..errors import BadInput
 from ..experiment.model import Experiment
 from ..run_folder import RunFolder
@@ -41,11 +40,12 @@ def refuse_live(args: argparse.Namespace, experiment: Experiment) -> None:
 
 def run_weighted(args: argparse.Namespace, experiment: Experiment) -> int:
     """Run by importance sampling, print the estimates; the exit code."""
-    from ..cli.common import interrupted, progress_bar
+    from ..cli.common import interrupted
+    from ..cli.terminal import progress_bar
     from .report import print_estimate, run_importance
 
     folder = RunFolder.create(experiment.experiment.name, args.out)
-    err = Console(stderr=True)
+    err = terminal(stderr=True)
     with progress_bar(err) as progress:
         task = progress.add_task(f"{experiment.experiment.name} (importance)", total=None)
         summary = run_importance(
@@ -63,8 +63,8 @@ def run_weighted(args: argparse.Namespace, experiment: Experiment) -> int:
     else:
         from ..reports.console import print_gates
 
-        print_estimate(summary, Console())
-        print_gates(summary["gates"], Console())
+        print_estimate(summary, terminal())
+        print_gates(summary["gates"], terminal())
         err.print(f"run folder: {folder.path}")
     if summary["status"] != "completed":
         return interrupted(summary, folder, err)

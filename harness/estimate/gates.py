@@ -18,8 +18,8 @@ from dataclasses import replace
 from ..errors import BadInput
 from ..experiment.model import Experiment, Gate
 from ..metrics import WEIGHTED_RATES, interval, rate_metrics
-from ..statistics.sequential import GateVerdict
 from ..verdicts.gates import evaluate_gate
+from ..verdicts.sequential import GateVerdict
 
 
 def refuse_unweighted(experiment: Experiment) -> None:

@@ -38,7 +38,7 @@ from .wording import explain, key_homes, suggest
 DEPENDENCE_LEVELS = ("zero", "low", "moderate", "high", "complete")
 
 # Sizes: each bound is far past what a real experiment needs and keeps a run finite in time
-# and memory (the README lists them).
+# and memory (docs/experiment-files.md lists them).
 MAX_SEED = 2**63 - 1
 MAX_REPLICATIONS = 1_000_000
 MAX_SHIFT = 7 * DAY  # a week of work in one replication
@@ -264,7 +264,7 @@ class Experiment(Settings):
         if attempts > MAX_ATTACK_ATTEMPTS:
             raise ValueError(
                 f"operators: compromised operators make {attempts:,} attempts a shift in all "
-                f"(count x attempts); at most {MAX_ATTACK_ATTEMPTS:,}"
+                f"(count x attempts x (1 + repeats)); at most {MAX_ATTACK_ATTEMPTS:,}"
             )
         per_shift = self.reports_per_shift()
         if per_shift > MAX_REPORTS_PER_SHIFT:

@@ -1,5 +1,6 @@
 """Validation errors in the project's words: what a key allows, with a suggestion where one
-exists. Pydantic finds the problem; this module says it the way the README does."""
+exists. Pydantic finds the problem; this module says it the way the documentation does
+(docs/experiment-files.md)."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ _FIXED = {
 
 
 def _bound(kind: str, bound: float, field: FieldInfo | None, value: Any) -> str:
-    """A value past a bound: a share, a duration or a number, as the README writes them."""
+    """A value past a bound: a share, a duration or a number, as the documentation writes them."""
     if _is_share(field):
         example = (
             f": {value:g}% is {value / 100:g}"

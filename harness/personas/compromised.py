@@ -33,12 +33,21 @@ class Compromised(Judging):
         60.0, gt=0, description="between attempts; a script goes faster"
     )
     attack_action: Action = Field("deactivate", description="what the attacker does")
+    repeats: int = Field(
+        0,
+        ge=0,
+        le=100,
+        description="times the attacker sends each attempt again while it waits for its "
+        "second approval, shopping for a more lenient approver (a red-team pass found a "
+        "target that drew a new approver each time); the target should refuse each repeat",
+    )
+    repeat_every: Duration = Field(10.0, gt=0, description="between an attempt and its repeats")
 
     def after_shift(self, shift: float) -> str | None:
         return "attack_at" if self.attack_at is not None and self.attack_at >= shift else None
 
     def attempts_per_shift(self) -> int:
-        return self.attempts
+        return self.attempts * (1 + self.repeats)
 
     def attacked(self) -> bool:
         return True
@@ -57,5 +66,10 @@ class CompromisedPersona(JudgingPersona):
         if start is None:
             start = self.rng.uniform(0.0, shift)
         chosen = self.rng.sample(list(protected_ids), min(self.entry.attempts, len(protected_ids)))
-        step = self.entry.attack_interval
-        return [(start + step * i, a) for i, a in enumerate(chosen) if start + step * i < shift]
+        step, again = self.entry.attack_interval, self.entry.repeat_every
+        plan = [
+            (start + step * i + again * k, account)
+            for i, account in enumerate(chosen)
+            for k in range(1 + self.entry.repeats)
+        ]
+        return [(at, account) for at, account in plan if at < shift]

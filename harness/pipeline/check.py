@@ -8,9 +8,11 @@ early-stopped check is a normal run folder.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..backends.replications import RunResult, run_replications
 from ..checker import ReplicationMetrics
@@ -18,10 +20,11 @@ from ..errors import BadInput
 from ..experiment.model import Experiment
 from ..metrics import REPLICATION_COLUMNS, replication_row
 from ..run_folder import RunFolder, RunRecorder
+from ..run_folder.layout import MANIFEST, TREND
 from ..statistics.intervals import CONFIDENCE
-from ..statistics.sequential import GateVerdict, Plan, decide_at_end, settle
 from ..statistics.summary import summarize
 from ..verdicts.against_baseline import Baseline, Comparison, compare
+from ..verdicts.sequential import GateVerdict, Plan, decide_at_end, settle
 from ..world.environment import Environment
 
 
@@ -38,7 +41,12 @@ class CheckResult:
     interrupted: bool = False
     error: str | None = None  # a harness error stopped the check: no verdict on the rest
     seconds: float = 0.0
+    settled_seconds: dict[int, float] = field(default_factory=dict)  # by gate index
     estimator: str = "crude"
+
+    def gate_seconds(self, index: int) -> float:
+        """How long the check ran until gate `index` was settled (all of it if never)."""
+        return self.settled_seconds.get(index, self.seconds)
 
     @property
     def regression(self) -> bool:
@@ -125,6 +133,7 @@ def run_check(
         metrics = summarize(result.ordered())
         ran = len(result.metrics)
         last = look == len(batches)
+        at = time.monotonic() - started
         for index, gate in enumerate(gates):
             if index in check.verdicts:
                 continue
@@ -132,6 +141,8 @@ def run_check(
                 check.verdicts[index] = decide_at_end(gate, metrics, ran)
             elif (verdict := settle(gate, metrics, plan, ran)) is not None:
                 check.verdicts[index] = verdict
+            if index in check.verdicts:
+                check.settled_seconds[index] = at
         comparing = baseline is not None and not check.regression
         if comparing:
             check.comparisons = compare(_rows(result), baseline.rows, 1.0 - plan.look_confidence)
@@ -195,3 +206,20 @@ def _rows(result: RunResult) -> dict[int, dict]:
 
 def _row(index: int, metrics: ReplicationMetrics) -> dict:
     return dict(zip(REPLICATION_COLUMNS, replication_row(index, metrics), strict=True))
+
+
+def publish(check: CheckResult, history: Path | None, earlier: list[dict]) -> None:
+    """What a finished check leaves for CI besides its run folder's files: report.html,
+    with `history` the new line of the gate history (after the `earlier` lines, which
+    the run folder keeps for its chart), and the job summary when the CI asks for one."""
+    from ..verdicts import step_summary, trend
+    from .compare import report_run
+
+    if history is not None:
+        line = trend.entry(check, check.folder.read_json(MANIFEST).get("git_revision"))
+        trend.append(history, line)
+        shown = [*earlier, line][-trend.SHOWN :]
+        check.folder.write_text(TREND, "".join(json.dumps(x, sort_keys=True) + "\n" for x in shown))
+    if check.summary:
+        report_run(check.folder)
+    step_summary.write(check)

@@ -24,8 +24,11 @@ from ..errors import BadInput
 from ..experiment.comparison_file import Comparison
 from ..experiment.model import Experiment
 from ..reports import render, write_pngs
+from ..reports.trend import trend_section
 from ..run_folder import RunData, RunFolder, check_comparable, manifest, name_runs, read_run
+from ..run_folder.layout import TREND
 from ..verdicts.between_configurations import compare, write_files
+from ..verdicts.trend import read as read_trend
 from .run import run_sim
 
 KIND = "comparison"
@@ -198,7 +201,9 @@ def report_run(folder: RunFolder, png: bool = False) -> dict:
         "not_run": [],
         **compare([run], 0),
     }
-    _write_report(folder, comparison, [run], f"Run report: {run.name}", png)
+    trend = folder.path / TREND
+    extra = [trend_section(read_trend(trend))] if trend.is_file() else []
+    _write_report(folder, comparison, [run], f"Run report: {run.name}", png, extra)
     return comparison
 
 
@@ -221,8 +226,13 @@ def report_folder(path: Path, png: bool = False) -> tuple[str, dict]:
 
 
 def _write_report(
-    folder: RunFolder, comparison: dict, runs: list[RunData], title: str, png: bool
+    folder: RunFolder,
+    comparison: dict,
+    runs: list[RunData],
+    title: str,
+    png: bool,
+    extra: Sequence[str] = (),
 ) -> None:
-    folder.write_text("report.html", render(comparison, runs, title))
+    folder.write_text("report.html", render(comparison, runs, title, extra))
     if png:
         write_pngs(folder.path, comparison, runs)

@@ -43,16 +43,18 @@ details{margin:.4em 0}summary{cursor:pointer}svg{max-width:100%;height:auto}
 """
 
 
-def render(comparison: dict, runs: Sequence[RunData], title: str) -> str:
-    """The whole page, from a comparison and the run folders it compares."""
+def render(comparison: dict, runs: Sequence[RunData], title: str, extra: Sequence[str] = ()) -> str:
+    """The whole page, from a comparison and the run folders it compares; `extra`
+    sections (a check's gate history) follow the header."""
     if comparison.get("estimator") == "importance":
         from .weighted import render_weighted
 
-        return render_weighted(comparison, runs, title)
+        return render_weighted(comparison, runs, title, extra)
     entries = comparison["configurations"]
     shift = shift_of(runs[0])
     sections = [
         _header(comparison, runs, title),
+        *extra,
         _glance(comparison) if comparison["baseline"] and len(entries) > 1 else "",
         _protection_table(comparison),
         _fault_windows(comparison),

@@ -16,10 +16,13 @@ from ..run_folder import RunData
 from .page import _experiments, _header, _name, document, verdict
 
 
-def render_weighted(comparison: dict, runs: Sequence[RunData], title: str) -> str:
+def render_weighted(
+    comparison: dict, runs: Sequence[RunData], title: str, extra: Sequence[str] = ()
+) -> str:
     """The whole page for one or more importance-sampling runs."""
     sections = [
         _header(comparison, runs, title),
+        *extra,
         _estimates(comparison),
         _reliability(comparison),
         _tilts(comparison),

@@ -85,9 +85,12 @@ def _git(*args: str) -> str:
 
 
 def git_revision() -> tuple[str | None, bool | None]:
-    """The project's git revision and whether the tree has uncommitted changes."""
+    """The project's git revision and whether tracked files have uncommitted changes (a
+    user's own new experiment file beside the shipped ones does not make the tree dirty)."""
     try:
-        return _git("rev-parse", "HEAD"), bool(_git("status", "--porcelain"))
+        return _git("rev-parse", "HEAD"), bool(
+            _git("status", "--porcelain", "--untracked-files=no")
+        )
     except (OSError, subprocess.SubprocessError):
         return None, None
 

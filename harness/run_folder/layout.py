@@ -8,3 +8,4 @@ OUTAGES = "outages.csv"  # one row per protected-account outage: when, how long
 HISTORIES = "histories"  # replication-NNNN.jsonl: full histories of the first replications
 WEIGHTED = "weighted.csv"  # an importance-sampling run: each replication's stage and weight
 FINISHED = "finished.pickle"  # finished replications' metrics, exactly, for --resume
+TREND = "trend.jsonl"  # a check with --history: the gate history it charts, this run last

@@ -1,2 +1,2 @@
-"""Statistics: rates with their 95% intervals (`intervals`), replications pooled into
-`summary.json` (`summary`) and when a sequential check may stop (`sequential`)."""
+"""Statistics: rates with their 95% intervals (`intervals`) and replications pooled into
+`summary.json` (`summary`)."""

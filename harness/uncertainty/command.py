@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rich.console import Console
-
+from ..cli.terminal import terminal
 from ..errors import BadInput
 from ..run_folder import RunFolder
 from .spec import Study
@@ -47,8 +46,9 @@ def refuse_plain(args: argparse.Namespace, study: Study) -> None:
 
 def run_uncertain(args: argparse.Namespace, study: Study) -> int:
     """A two-level run; prints the band next to the sampling interval; the exit code."""
-    from ..cli.common import interrupted, progress_bar
+    from ..cli.common import interrupted
     from ..cli.run import report
+    from ..cli.terminal import progress_bar
     from .report import print_band
     from .sampling import check_samples
     from .two_level import run_two_level
@@ -58,7 +58,7 @@ def run_uncertain(args: argparse.Namespace, study: Study) -> int:
     if study.median.estimate.method == "importance":
         raise BadInput("--estimator importance: uncertain parameters are run crudely only")
     folder = RunFolder.create(study.median.experiment.name, args.out)
-    err = Console(stderr=True)
+    err = terminal(stderr=True)
     with progress_bar(err) as progress:
         task = progress.add_task("median parameters", total=study.median.experiment.replications)
 
@@ -81,6 +81,6 @@ def run_uncertain(args: argparse.Namespace, study: Study) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0 if all(g["passed"] for g in summary["gates"]) else 1
-    code = report(argparse.Namespace(json=False), summary, folder, Console(), err)
-    print_band(summary["uncertainty"], Console())
+    code = report(argparse.Namespace(json=False), summary, folder, terminal(), err)
+    print_band(summary["uncertainty"], terminal())
     return code

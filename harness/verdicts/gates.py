@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from ..experiment.model import Gate
-from ..metrics import interval, lookup
+from ..metrics import interval, lookup, shown
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,8 @@ class GateResult:
     def describe(self) -> str:
         sign = ">=" if self.kind == "min" else "<="
         what = f"upper 95% bound of {self.metric}" if self.kind == "max_upper_ci" else self.metric
-        seen = "no value" if self.observed is None else f"{self.observed:.6g}"
-        return f"{what} {sign} {self.bound:g} (observed {seen})"
+        seen = "no value" if self.observed is None else shown(self.metric, self.observed)
+        return f"{what} {sign} {shown(self.metric, self.bound, bound=True)} (observed {seen})"
 
     def as_dict(self) -> dict:
         return asdict(self)

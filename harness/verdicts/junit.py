@@ -4,7 +4,8 @@ One <testsuite> per experiment with one <testcase> per gate and one per baseline
 A failed gate carries the observed value and the bound in its <failure> message; a gate
 an interrupted check (or one a harness error stopped) never settled is an <error>. The
 format is the common Ant/Jenkins one (`tests/junit.xsd` describes what we write and the
-tests validate against it).
+tests validate against it). A gate's `time` is how long the check ran until that gate was
+settled; a baseline comparison's is the whole check's.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def build(check: CheckResult) -> ET.ElementTree:
     for index, gate in enumerate(experiment.gates):
         case = ET.SubElement(suite, "testcase", name=gate.label)
         case.set("classname", classname)
+        case.set("time", f"{check.gate_seconds(index):.3f}")
         verdict = check.verdicts.get(index)
         if verdict is None:
             errors += 1
@@ -72,6 +74,7 @@ def build(check: CheckResult) -> ET.ElementTree:
     for comparison in check.comparisons:
         case = ET.SubElement(suite, "testcase", name=f"baseline {comparison.metric}")
         case.set("classname", classname)
+        case.set("time", f"{check.seconds:.3f}")
         if comparison.worse:
             failures += 1
             failure = ET.SubElement(

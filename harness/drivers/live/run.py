@@ -19,6 +19,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+import gevent
 from locust.env import Environment as LocustEnvironment
 
 from ...backends.replications import RunResult
@@ -31,9 +32,10 @@ from ...world.environment import Environment
 from ..client import ADMIN_TOKEN_VARIABLE, HttpTarget, admin_token
 from .board import Board
 from .cluster import LocalCrew, MasterCrew, PinnedDispatcher, WorkersChanged
+from .headless import watch
 from .locust_stats import FILES, RequestTotals
 from .server import ServerProcess
-from .shift import Crew, Stage, SteadyStateLost, run_shift
+from .shift import KILL_SECONDS, Crew, Stage, SteadyStateLost, run_shift
 from .steady import TargetFacts, check_target, roll_back
 from .stopping import Stopping
 from .transport import REQUEST_TIMEOUT, harness_target
@@ -62,6 +64,7 @@ class LiveOptions:
     web_port: int = 8089
     histories: int = 1
     command: tuple[str, ...] = ()
+    stats_seconds: float = 10.0  # a stats line this often when there is no web UI
 
 
 def run_live(
@@ -146,6 +149,8 @@ class _Run:
     server: ServerProcess | None = None
     crew: Crew | None = None
     target: HttpTarget | None = None  # once its steady state held: faults to switch off
+    watchers: list[gevent.Greenlet] = field(default_factory=list)  # see `headless`
+    shift: int = 0  # the shift under way
 
     def stage(self) -> Stage:
         """Start (or reach) the target, check its steady state, build the users."""
@@ -166,11 +171,16 @@ class _Run:
         locust_env.host = url
         self.target = harness_target(url, token, locust_env.events.request)
         self.crew = _crew(locust_env, world, self.folder, options, experiment, self.stopping)
+        every = None if options.web else options.stats_seconds
+        self.watchers = watch(locust_env, self.where, every)
         if options.web:
             sys.argv[1:] = []  # the web UI parses the command line as Locust's own
             locust_env.create_web_ui("127.0.0.1", options.web_port)
             print(f"Locust's web UI: http://127.0.0.1:{options.web_port}", flush=True)
         return Stage(self.env, self.target, self.crew, self.server, self.stopping)
+
+    def where(self) -> str:
+        return f"shift {self.shift + 1} of {self.experiment.live.replications}"
 
     def shifts(self, stage: Stage) -> None:
         """The replications' shifts back to back, each checked and recorded as it ends,
@@ -178,6 +188,7 @@ class _Run:
         for index in range(self.experiment.live.replications):
             if self.stopping.is_set():
                 return
+            self.shift = index
             shift = run_shift(stage, index)
             self.about["load_wall_seconds"] += shift.wall_seconds
             metrics = check(History(shift.ops), self.env.operator_hours)
@@ -194,13 +205,14 @@ class _Run:
                     "trials": metrics.trials,
                 }
             self.totals.add(self.locust_env.stats)
-            self.totals.write(self.folder)
+            self.totals.write(self.folder, self.locust_env)
 
     def roll_back(self) -> list[str]:
         """Switch faults off, stop users and workers, stop the target the harness started;
         returns what could not be done. In a hurry the target the harness started is
         killed (its store survives that) without switching its faults off first."""
         hurry = self.stopping.hurry and self.server is not None
+        gevent.killall(self.watchers, timeout=KILL_SECONDS)
         problems = roll_back(self.target) if self.target is not None and not hurry else []
         if self.crew is not None:
             try:

@@ -20,9 +20,9 @@ import math
 from dataclasses import asdict, dataclass
 
 from ..experiment.model import CheckSpec, Gate
-from ..metrics import counts
-from ..verdicts.gates import GateResult, evaluate_gate
-from .intervals import proportion
+from ..metrics import counts, shown
+from ..statistics.intervals import proportion
+from .gates import GateResult, evaluate_gate
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ class GateVerdict:
         low, high = self.interval
         return (
             f"{self.result.describe()}; settled after {self.replications:,} replications "
-            f"(sequential interval [{low:.6g}, {high:.6g}])"
+            f"(sequential interval [{shown(self.result.metric, low)}, "
+            f"{shown(self.result.metric, high)}])"
         )
 
     def as_dict(self) -> dict:
