@@ -169,16 +169,17 @@ class State:
 
 
 def idle(step: Step) -> bool:
-    """Whether a step changed nothing but which request a retry would send: its calls
-    all answered None without an error (an empty claim; the target guarantees such a
-    call changed nothing and is not remembered under its key) and it found nothing. Its
-    state is its parent's but for that, and a retry of the call would only ask again,
-    with the same empty answer (only a request fills a queue, and a request replaces the
-    one a retry sends): every way past through it is as short through its parent."""
+    """Whether a step was only an empty claim: claims that answered None without an error
+    (the target guarantees such a call changed nothing and is not remembered under its
+    key) and found nothing. Its state is its parent's but for which request a retry would
+    send, and that retry would only ask again with the same empty answer (only a request
+    fills a queue, and a request replaces the one a retry sends): every way past through
+    it is as short through its parent. Other calls answering None are not assumed alike:
+    retried later, they might do something."""
     return (
         bool(step.calls)
         and not step.findings
-        and all(c.answer is None and c.error is None for c in step.calls)
+        and all(c.method == "claim" and c.answer is None and c.error is None for c in step.calls)
     )
 
 
