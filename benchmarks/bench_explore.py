@@ -12,6 +12,7 @@ shape, how many of several search seeds find one within the budget, and how many
 sequences that took (median and worst).
 
     python benchmarks/bench_explore.py [--budget N] [--seconds S] [--seeds K]
+                                       [--only throughput|exhaustive|reliability]
 """
 
 from __future__ import annotations
@@ -136,10 +137,14 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--only", choices=("throughput", "exhaustive", "reliability"))
     args = parser.parse_args()
-    throughput(args.budget)
-    exhaustive(args.seconds)
-    reliability(args.budget, args.seeds)
+    if args.only in (None, "throughput"):
+        throughput(args.budget)
+    if args.only in (None, "exhaustive"):
+        exhaustive(args.seconds)
+    if args.only in (None, "reliability"):
+        reliability(args.budget, args.seeds)
 
 
 if __name__ == "__main__":

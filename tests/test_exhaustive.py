@@ -92,6 +92,26 @@ def test_symmetry_reduction_keeps_the_verdict_and_explores_fewer_states(depth):
         assert reduced.states < full.states
 
 
+@pytest.mark.parametrize(
+    "case, mistakes, depth",
+    [("stale feed, late leaver", 0, 3), ("fail-open outage", 1, 2), ("fail-open outage", 0, 3)],
+)
+def test_every_reduction_keeps_the_verdict_and_the_shortest_length_with_every_fault(
+    case, mistakes, depth
+):
+    """Symmetry, empty claims left out and faults toggled in one order at a quiet instant
+    (all on with `reduce`) against the plain search, with every fault in play."""
+    exp = experiment(*STALE_FEED_LATE) if case.startswith("stale") else experiment(*HOLES[case][:2])
+    kwargs = {"mistakes": mistakes, "depth": depth}
+    _, reduced = bounded(exp, **kwargs)
+    _, full = bounded(exp, reduce=False, **kwargs)
+    assert (reduced.attempt is None) == (full.attempt is None)
+    if full.attempt is not None:
+        assert len(reduced.attempt.taken) == len(full.attempt.taken)
+        assert reduced.attempt.finding.kind == full.attempt.finding.kind
+    assert reduced.states <= full.states and reduced.moves_tried < full.moves_tried
+
+
 def test_most_likely_ranks_two_holes_by_their_probability():
     setup = Setup.build(
         experiment(*TWO_HOLES, **{"population.ambiguous_share": 0}), 7, (), 1, 3, None
@@ -170,6 +190,10 @@ def test_exhaustive_finds_the_redrawn_approver_only_without_the_guard(monkeypatc
         (["--time", "soon"], "--time:"),
         (["--target", "http://127.0.0.1:9"], "--exhaustive searches the in-process target only"),
         (["--budget", "10"], "--budget counts sampled sequences"),
+        (["--states", "0"], "--states: must be at least 1, got 0"),
+        (["--time", "0s"], "--time: must be longer than 0s"),
+        (["--depth", "0"], "--depth: must be at least 1, got 0"),
+        (["--compare-with", "nowhere"], "--compare-with nowhere: not a run folder"),
     ],
 )
 def test_bad_bounds_and_budgets_are_one_line_and_exit_2(tmp_path, capsys, extra, says):

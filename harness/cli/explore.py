@@ -21,7 +21,7 @@ from .common import (
 )
 
 BUDGET = 5000  # sequences searched by default (about 5 to 10 seconds on one core)
-EXHAUSTIVE_DEPTH = 6  # every sequence up to this long, by default (under a minute)
+EXHAUSTIVE_DEPTH = 6  # bounded searches (both kinds): seconds of CPU on the recommended safeguards
 BOUND = 50  # the most moves or mistakes a search can be asked for
 TOP = 3  # ways past --most-likely prints by default
 
@@ -93,7 +93,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=count(1, BOUND),
         metavar="N",
         help=f"longest sequence of moves tried (default {DEPTH} sampled, "
-        f"{EXHAUSTIVE_DEPTH} exhaustive; at most {BOUND})",
+        f"{EXHAUSTIVE_DEPTH} exhaustive or most likely; at most {BOUND})",
+    )
+    p.add_argument(
+        "--compare-with",
+        metavar="RUN_DIR",
+        help="a run folder of the same experiment (`harness run`, best with --estimator "
+        "importance): print how the way past's probability per occurrence compares with "
+        "the slip rate per protected trial it measured",
     )
     add_json_argument(p, "the run folder, explore.json and the trace files")
     p.set_defaults(handler=main)
@@ -139,6 +146,7 @@ def main(args: argparse.Namespace) -> int:
     bounded = args.exhaustive or args.most_likely is not None
     _check_mode(args, bounded)
     experiment = load_experiment(args)
+    measured = _measured(args, experiment)
     with JsonOutput(args) as output:
         if bounded:
             from .explore_bounded import run
@@ -151,7 +159,34 @@ def main(args: argparse.Namespace) -> int:
             "explore": folder.read_json("explore.json"),
             "traces": sorted(str(p) for p in folder.path.glob("trace*.json")),
         }
+        if measured is not None and code != 130:
+            output.document["compared_with"] = _compare(args, folder, measured)
     return code
+
+
+def _measured(args: argparse.Namespace, experiment: Experiment) -> dict | None:
+    """--compare-with's slip rate, read (and refused if it is not a run of this
+    experiment) before anything is searched."""
+    if args.compare_with is None:
+        return None
+    from pathlib import Path
+
+    from ..explore.against import measured_slip
+
+    return measured_slip(Path(args.compare_with), experiment.experiment.name)
+
+
+def _compare(args: argparse.Namespace, folder: RunFolder, measured: dict) -> dict:
+    """Print the first way past's probability beside the measured slip rate."""
+    from ..explore.against import comparison
+
+    ways = folder.read_json("findings.json")["ways"]
+    probability = ways[0]["probability"] if ways else None
+    label = "most likely way past" if args.most_likely else "shortest way past found"
+    lines = comparison(probability, measured, label)
+    for line in lines:
+        print(line)
+    return {"probability": probability, "slip_rate": measured, "lines": lines}
 
 
 def _sample(args: argparse.Namespace, experiment: Experiment) -> tuple[int, RunFolder]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..experiment.model import Experiment
+from ..explore import statement
 from ..run_folder import RunFolder
 
 
@@ -27,17 +28,14 @@ def run(args: argparse.Namespace, experiment: Experiment) -> tuple[int, RunFolde
     folder = RunFolder.create(f"{experiment.experiment.name}-explore", args.out)
     done = run_bounded(setup, folder, most=args.most_likely, seconds=args.time, states=args.states)
     name, searched = experiment.experiment.name, done.searched
-    bounds = f"{depth} step{'s' * (depth != 1)} and {args.mistakes} mistake" + "s" * (
-        args.mistakes != 1
-    )
-    took = f"{searched.states:,} distinct states in {searched.seconds:.1f}s"
+    bounds, took = statement.bounds(done.summary), statement.took(done.summary)
     if searched.stopped_by == "interrupted":
         print(f"{name}: interrupted after {took}; partial record in {folder.path}")
         return 130, folder
     if done.ways:
         _print_ways(done, name, bounds, took, folder)
         return 1, folder
-    _print_none(done, name, bounds, took)
+    _print_none(done, name)
     print(f"run folder: {folder.path}")
     return 0, folder
 
@@ -72,33 +70,10 @@ def _print_trace(trace, path, headline, indent: str) -> None:
     print(f"{indent}trace: {path}  (harness replay {path})")
 
 
-def _print_none(done, name: str, bounds: str, took: str) -> None:
-    searched, space = done.searched, done.summary["space"]
-    stopped = searched.stopped_by
-    if stopped is None:
-        print(
-            f"{name}: no way past within {bounds}: {took}, every move of every operator "
-            "considered (up to the symmetries below)"
-        )
-    else:
-        covered = getattr(searched, "covered", None)
-        what = "time" if stopped == "time" else "state"
-        print(f"{name}: the {what} budget stopped the search after {took}")
-        if covered is not None:
-            print(
-                f"  depth {covered} fully covered: no way past within {covered} "
-                f"step{'s' * (covered != 1)} and the same mistakes; depth {covered + 1} "
-                "not finished"
-            )
-        else:
-            print("  no way past among the states reached; not a bounded proof")
-    if searched.exhausted and stopped is None:
-        print("  (every reachable state within these bounds was explored)")
-    print(f"  operators: {', '.join(space['operators'])}")
-    print(
-        f"  accounts: {' '.join(space['accounts'])}; faults: "
-        f"{', '.join(space['faults']) or 'none'}; mistakes allowed: {space['mistakes']}"
-    )
-    print("  assumptions:")
+def _print_none(done, name: str) -> None:
+    headline, *details = statement.none_found(done.summary)
+    print(f"{name}: {headline}")
+    for line in [*details, *statement.space_lines(done.summary), "assumptions:"]:
+        print(f"  {line}")
     for assumption in done.assumptions:
         print(f"    - {assumption}")

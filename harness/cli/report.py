@@ -16,9 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write report.html for a finished run or comparison folder",
         description="Rebuild report.html (and, for a comparison folder, comparison.json and "
         "comparison.csv) from the folder's files, without running anything. A run folder "
-        "gets a report of its one configuration. Exit codes: 0 ok, 2 bad input.",
+        "gets a report of its one configuration; an explore folder, of the ways past it "
+        "found (or what its search established). Exit codes: 0 ok, 2 bad input.",
     )
-    p.add_argument("folder", metavar="RUN_DIR", help="a run folder or a comparison folder")
+    p.add_argument(
+        "folder", metavar="RUN_DIR", help="a run folder, a comparison folder or an explore folder"
+    )
     p.add_argument("--png", action="store_true", help="also write the charts as charts/<name>.png")
     add_json_argument(p, "the folder's kind and the report's path")
     p.set_defaults(handler=main)

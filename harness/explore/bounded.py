@@ -4,18 +4,15 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 from ..run_folder import RunFolder, manifest
 from .exhaustive import Enumerated, enumerate_moves
 from .likelihood import Ranked, Way, most_likely, probability
-from .runs import TRACE_FILE, Setup
+from .runs import FINDINGS_FILE, TRACE_FILE, Setup, way_entry
 from .state import Symmetry
 from .trace import Trace, dump
-
-FINDINGS_FILE = "findings.json"
 
 
 @dataclass
@@ -92,17 +89,5 @@ def _summary(
         "space": setup.space.describe(),
         "assumptions": assumptions,
         "found": bool(traced),
-        "ways": [
-            {
-                "kind": trace.finding.kind,
-                "detail": trace.finding.detail,
-                "steps": len(trace.steps),
-                "probability": way.probability,
-                "minus_log10_probability": round(-math.log10(way.probability), 3)
-                if way.probability > 0
-                else None,
-                "trace": name,
-            }
-            for way, trace, name in traced
-        ],
+        "ways": [way_entry(trace, way.probability, name) for way, trace, name in traced],
     }

@@ -102,7 +102,7 @@ def _levels(
                 return
             moves = successors(space, symmetry, state, cache)
             result.moves_tried += len(moves)
-            for child, step in state.continuations(moves):
+            for child, step in state.continuations(moves, symmetry.reduce):
                 if step.findings:
                     result.ways += 1
                     if result.attempt is None:

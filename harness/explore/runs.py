@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from ..interrupts import stop_requests
 from ..run_folder import RunFolder, manifest
 from ..world.environment import Environment
 from .control import connect
+from .likelihood import probability
 from .narrate import Narrator
 from .play import Attempt, Player
 from .search import Searched, search
@@ -18,6 +20,20 @@ from .space import SearchSpace
 from .trace import Trace, dump, make_trace
 
 TRACE_FILE = "trace.json"
+FINDINGS_FILE = "findings.json"
+
+
+def way_entry(trace: Trace, probability: float, name: str) -> dict:
+    """One way past as findings.json and explore.json list it: what it broke, its
+    length, its probability per occurrence and its trace file."""
+    return {
+        "kind": trace.finding.kind,
+        "detail": trace.finding.detail,
+        "steps": len(trace.steps),
+        "probability": probability,
+        "minus_log10_probability": round(-math.log10(probability), 3) if probability > 0 else None,
+        "trace": name,
+    }
 
 
 @dataclass
@@ -89,7 +105,7 @@ def explore(
         "space": setup.space.describe(),
         "found": searched.attempt is not None,
     }
-    trace = None
+    trace, ways = None, []
     if searched.attempt is not None:
         trace = setup.trace(searched.attempt)
         folder.write_text(TRACE_FILE, dump(trace))
@@ -100,7 +116,9 @@ def explore(
             shrink_plays=searched.shrink_plays,
             trace=TRACE_FILE,
         )
+        ways.append(way_entry(trace, probability(setup.player, searched.attempt), TRACE_FILE))
     folder.write_json("explore.json", summary)
+    folder.write_json(FINDINGS_FILE, {"mode": "sampled", "ways": ways})
     about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     folder.write_json("manifest.json", about)
     return Explored(searched, trace, summary)

@@ -31,7 +31,7 @@ from ..drivers.target import Target
 from .findings import Seen
 from .play import Player, Step, _Run
 from .space import SearchSpace
-from .steps import Move, Restore, Retry, Wait
+from .steps import Fault, Move, Restore, Retry, Wait
 
 
 class Forked:
@@ -126,14 +126,17 @@ class State:
             state = state.parent
         return path[::-1]
 
-    def continuations(self, moves: list[Move]) -> Iterator[tuple[State, Step]]:
+    def continuations(self, moves: list[Move], prune: bool = True) -> Iterator[tuple[State, Step]]:
         """This state continued by each of `moves` that does something (is taken, or finds
         a way past), and what the move did. A move that is not taken changes nothing (the
-        player's rule), so one copy serves every move until one is taken."""
+        player's rule), so one copy serves every move until one is taken. With `prune`, an
+        idle move (see `idle`) counts as not taken: the copy only forgets it."""
         run = _fork(self.run)
         for move in moves:
             step = run.step(self.depth + 1, move)
-            if step.taken or step.findings:
+            if prune and idle(step):
+                run.last = self.run.last
+            elif step.taken or step.findings:
                 yield self._child(run, move, step), step
                 run = _fork(self.run)
 
@@ -159,11 +162,26 @@ class State:
             tuple(sorted(run.decided.items())),
             run.asked,
             run.latest,
-            None if last is None else (last.method, last.caller, last.args, last.key),
+            None if last is None else (last.method, last.caller, last.args),
             self.operators,
             self.accounts,
             run.target.state_key(),
         )
+
+
+def idle(step: Step) -> bool:
+    """Whether a step was only an empty claim: claims that answered None without an error
+    (the target guarantees such a call changed nothing and is not remembered under its
+    key) and found nothing. Its state is its parent's but for which request a retry would
+    send, and that retry would only ask again with the same empty answer (only a request
+    fills a queue, and a request replaces the one a retry sends): every way past through
+    it is as short through its parent. Other calls answering None are not assumed alike:
+    retried later, they might do something."""
+    return (
+        bool(step.calls)
+        and not step.findings
+        and all(c.method == "claim" and c.answer is None and c.error is None for c in step.calls)
+    )
 
 
 def _fork(run: _Run) -> _Run:
@@ -202,10 +220,33 @@ def successors(space: SearchSpace, symmetry: Symmetry, state: State, cache: dict
     if cast not in cache:
         cache[cast] = [m for kind in space.concrete(cast, space.faults).values() for m in kind]
     aims = symmetry.aims(state.accounts)
+    after = _fault_rank(space, state) if symmetry.reduce else -1
     target = state.run.target
     down = {a for a in aims if target.account_status(a) in DOWN_STATUSES}
-    moves = [m for m in cache[cast] if _aimed(m, aims, down)]
+    moves = [m for m in cache[cast] if _aimed(m, aims, down) and _fault_after(m, space, after)]
     return [*moves, Retry(), *waits(space, state)]
+
+
+def _fault_rank(space: SearchSpace, state: State) -> int:
+    """When `state` was reached by a fault starting or stopping at an instant when no
+    timer of the target was due, the fault's place in `space.faults`; otherwise -1.
+
+    Faults that start or stop one after the other at such an instant commute (each only
+    changes the set of active faults), and stopping the fault that just started (or the
+    reverse) comes back to the state before: every set of faults reachable by such a run
+    of moves is reached, in as few moves, by toggling each fault once in `space.faults`
+    order. So after a fault move only later faults are toggled."""
+    move, parent = state.move, state.parent
+    if not isinstance(move, Fault) or parent is None:
+        return -1
+    due = parent.run.target.next_due()
+    if due is not None and due <= parent.run.control.now():
+        return -1
+    return space.faults.index(move.fault)
+
+
+def _fault_after(move: Move, space: SearchSpace, after: int) -> bool:
+    return not isinstance(move, Fault) or space.faults.index(move.fault) > after
 
 
 def _aimed(move: Move, aims: frozenset[int], down: set[int]) -> bool:

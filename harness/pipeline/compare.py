@@ -250,7 +250,15 @@ def report_folder(path: Path, png: bool = False) -> tuple[str, dict]:
         return KIND, report_comparison(folder, png)
     if (path / "summary.json").is_file():
         return "run", report_run(folder, png)
-    raise BadInput(f"{path}: not a run folder or a comparison folder (no summary.json)")
+    if (path / "explore.json").is_file():
+        from ..reports.explore import render_explore
+
+        folder.write_text("report.html", render_explore(folder))
+        return "explore", {}
+    raise BadInput(
+        f"{path}: not a run folder or a comparison folder (no summary.json), nor an explore "
+        "folder (no explore.json)"
+    )
 
 
 def _write_report(

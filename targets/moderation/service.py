@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar
 from .clock import Clock
 from .config import RestoreConfig
 from .errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
+from .forked_random import fork_random, random_key
 from .model import (
     ACTIONS,
     ACTIVE,
@@ -490,8 +491,7 @@ class ModerationService:
         copied, so the copy draws what this service would draw next. Not journaled."""
         twin = _shallow(self)
         twin.clock, twin._journal = clock, None
-        twin._rng = random.Random.__new__(random.Random)  # unseeded: the state is set next
-        twin._rng.setstate(self._rng.getstate())
+        twin._rng = fork_random(self._rng)
         twin.safeguards = self.safeguards.fork()
         twin._status, twin._open, twin._drawn = (
             dict(self._status),
@@ -547,7 +547,7 @@ class ModerationService:
             tuple(sorted((k, tuple(v)) for k, v in self._inbox.items() if v)),
             tuple((due, kind, ref) for due, _, kind, ref in sorted(self._timers)),
             self.safeguards.state_key(),
-            hash(self._rng.getstate()),  # the next draws (second approvers, monitors)
+            random_key(self._rng),  # the next draws (second approvers, monitors)
         )
 
     # --- the safeguard pipeline ----------------------------------------------------------

@@ -86,11 +86,23 @@ class Safeguards:
         self.explainers = (*accounts, *operators)
 
     def fork(self) -> Safeguards:
-        """An independent copy: the same settings, a copy of the faults and bookkeeping."""
-        twin = Safeguards(self.config)
-        twin.faults.update(self.faults)
-        for name, sg in self._every.items():
-            sg.copy_state_into(twin._every[name])
+        """An independent copy: the same settings, a copy of the faults and bookkeeping.
+        Each safeguard is copied as it is rather than built again from the settings (an
+        exhaustive search forks for every state it reaches), and every attribute that
+        names safeguards names the copies."""
+        twin = object.__new__(Safeguards)
+        twin.config, twin.faults = self.config, set(self.faults)
+        copies = {id(sg): sg.fork(twin.faults) for sg in self._every.values()}
+        for attr, value in vars(self).items():
+            if isinstance(value, Safeguard):
+                value = copies[id(value)]
+            elif isinstance(value, tuple):
+                value = tuple(copies[id(sg)] for sg in value)
+            elif attr == "_every":
+                value = {name: copies[id(sg)] for name, sg in value.items()}
+            else:
+                continue
+            setattr(twin, attr, value)
         return twin
 
     def state_key(self) -> tuple:

@@ -66,6 +66,14 @@ class Safeguard:
         exhaustive search's visited check); a safeguard that keeps none has ()."""
         return ()
 
+    def fork(self, faults: Set[str]) -> Safeguard:
+        """A copy with its own bookkeeping, seeing `faults` (its forked service's)."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.faults = faults
+        self.copy_state_into(twin)
+        return twin
+
     def copy_state_into(self, twin: Safeguard) -> None:
         """Give `twin` (the same safeguard of a forked service) a copy of its bookkeeping."""
 
