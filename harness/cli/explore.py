@@ -37,6 +37,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "nothing found within the budget, 1 a way past found, 2 bad input, 130 interrupted.",
     )
     add_experiment_arguments(p)
+    _add_mode_arguments(p)
+    _add_bounds_arguments(p)
+    p.add_argument(
+        "--compare-with",
+        metavar="RUN_DIR",
+        help="a run folder of the same experiment (`harness run`, best with --estimator "
+        "importance): print how the way past's probability per occurrence compares with "
+        "the slip rate per protected trial it measured",
+    )
+    add_json_argument(p, "the run folder, explore.json and the trace files")
+    p.set_defaults(handler=main)
+
+
+def _add_mode_arguments(p: argparse.ArgumentParser) -> None:
+    """Which search, and its budget."""
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--exhaustive",
@@ -72,6 +87,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=count(0), metavar="S", help="search seed (default: the file's)")
     add_target_argument(p)
+
+
+def _add_bounds_arguments(p: argparse.ArgumentParser) -> None:
+    """What the search may try: faults, mistakes, depth."""
     p.add_argument(
         "--faults",
         type=_faults,
@@ -95,15 +114,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"longest sequence of moves tried (default {DEPTH} sampled, "
         f"{EXHAUSTIVE_DEPTH} exhaustive or most likely; at most {BOUND})",
     )
-    p.add_argument(
-        "--compare-with",
-        metavar="RUN_DIR",
-        help="a run folder of the same experiment (`harness run`, best with --estimator "
-        "importance): print how the way past's probability per occurrence compares with "
-        "the slip rate per protected trial it measured",
-    )
-    add_json_argument(p, "the run folder, explore.json and the trace files")
-    p.set_defaults(handler=main)
 
 
 def _check_mode(args: argparse.Namespace, bounded: bool) -> None:

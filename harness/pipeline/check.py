@@ -110,7 +110,6 @@ def run_check(
     check = CheckResult(experiment, folder, plan, baseline=baseline)
     recorder = RunRecorder(experiment, folder, jobs=jobs, on_progress=on_progress, resume=resume)
     result = RunResult(plan.replications)
-    gates = experiment.gates
     batches = plan.batches()
     for look, batch in enumerate(batches, start=1):
         part = run_replications(
@@ -130,29 +129,35 @@ def run_check(
         if part.interrupted:
             result.interrupted = check.interrupted = True
             break
-        metrics = summarize(result.ordered())
-        ran = len(result.metrics)
-        last = look == len(batches)
-        at = time.monotonic() - started
-        for index, gate in enumerate(gates):
-            if index in check.verdicts:
-                continue
-            if last:
-                check.verdicts[index] = decide_at_end(gate, metrics, ran)
-            elif (verdict := settle(gate, metrics, plan, ran)) is not None:
-                check.verdicts[index] = verdict
-            if index in check.verdicts:
-                check.settled_seconds[index] = at
+        _look(check, summarize(result.ordered()), len(result.metrics), look == len(batches))
+        check.settled_seconds.update(
+            {
+                i: time.monotonic() - started
+                for i in check.verdicts
+                if i not in check.settled_seconds
+            }
+        )
         comparing = baseline is not None and not check.regression
         if comparing:
             check.comparisons = compare(_rows(result), baseline.rows, 1.0 - plan.look_confidence)
             comparing = not check.regression and max(baseline.rows, default=-1) >= batch.stop
-        if len(check.verdicts) == len(gates) and not comparing:
+        if len(check.verdicts) == len(experiment.gates) and not comparing:
             break
     check.replications = len(result.metrics)
     check.summary = recorder.finish(result, **_gates_and_check(check))
     check.seconds = time.monotonic() - started
     return check
+
+
+def _look(check: CheckResult, metrics: dict, ran: int, last: bool) -> None:
+    """Settle each gate not yet settled that this look can settle; at the last look, all."""
+    for index, gate in enumerate(check.experiment.gates):
+        if index in check.verdicts:
+            continue
+        if last:
+            check.verdicts[index] = decide_at_end(gate, metrics, ran)
+        elif (verdict := settle(gate, metrics, check.plan, ran)) is not None:
+            check.verdicts[index] = verdict
 
 
 def _weighted_check(

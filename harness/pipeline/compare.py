@@ -63,19 +63,7 @@ def run_matrix(
         {"name": c.name, "folder": f"configurations/{c.slug(i)}"}
         for i, c in enumerate(plan.configurations)
     ]
-    folder.write_text("matrix.toml", Path(plan.source).read_text(encoding="utf-8"))
-    info = plan.configurations[0].experiment.experiment
-    about = manifest(
-        kind=KIND,
-        name=plan.name,
-        seed=info.seed,
-        replications=info.replications,
-        jobs=jobs,
-        baseline=plan.configurations[plan.baseline].name,
-        configurations=listing,
-        status="running",
-    )
-    folder.write_json("manifest.json", about)
+    about = _start(plan, folder, listing, jobs)
     runs = [
         SimRun(
             c.experiment,
@@ -107,6 +95,24 @@ def run_matrix(
     about.update(status=status, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     folder.write_json("manifest.json", about)
     return comparison
+
+
+def _start(plan: Comparison, folder: RunFolder, listing: list[dict], jobs: int | None) -> dict:
+    """Write the comparison file and a running manifest into `folder`; the manifest."""
+    folder.write_text("matrix.toml", Path(plan.source).read_text(encoding="utf-8"))
+    info = plan.configurations[0].experiment.experiment
+    about = manifest(
+        kind=KIND,
+        name=plan.name,
+        seed=info.seed,
+        replications=info.replications,
+        jobs=jobs,
+        baseline=plan.configurations[plan.baseline].name,
+        configurations=listing,
+        status="running",
+    )
+    folder.write_json("manifest.json", about)
+    return about
 
 
 def _run_each(

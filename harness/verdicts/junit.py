@@ -44,18 +44,7 @@ def build(check: CheckResult) -> ET.ElementTree:
         hostname=socket.gethostname(),
         time=f"{check.seconds:.3f}",
     )
-    properties = ET.SubElement(suite, "properties")
-    for key, value in (
-        ("seed", experiment.experiment.seed),
-        ("estimator", check.estimator),
-        ("replications_run", check.replications),
-        ("replications_planned", check.plan.replications),
-        ("confidence", check.plan.confidence),
-        ("look_confidence", f"{check.plan.look_confidence:.6g}"),
-        ("run_folder", check.folder.path),
-        ("baseline", check.baseline.path if check.baseline else ""),
-    ):
-        ET.SubElement(properties, "property", name=key, value=str(value))
+    _properties(suite, check)
     failures = errors = 0
     for index, gate in enumerate(experiment.gates):
         case = ET.SubElement(suite, "testcase", name=gate.label)
@@ -92,6 +81,22 @@ def build(check: CheckResult) -> ET.ElementTree:
     suites.set("time", f"{check.seconds:.3f}")
     ET.indent(suites)
     return ET.ElementTree(suites)
+
+
+def _properties(suite: ET.Element, check: CheckResult) -> None:
+    """Seed, replications, confidence, run folder and baseline as <property> entries."""
+    properties = ET.SubElement(suite, "properties")
+    for key, value in (
+        ("seed", check.experiment.experiment.seed),
+        ("estimator", check.estimator),
+        ("replications_run", check.replications),
+        ("replications_planned", check.plan.replications),
+        ("confidence", check.plan.confidence),
+        ("look_confidence", f"{check.plan.look_confidence:.6g}"),
+        ("run_folder", check.folder.path),
+        ("baseline", check.baseline.path if check.baseline else ""),
+    ):
+        ET.SubElement(properties, "property", name=key, value=str(value))
 
 
 def _unsettled(check: CheckResult) -> tuple[str, str]:
