@@ -7,6 +7,9 @@ from conftest import ROOT
 
 PAGE = ROOT / "docs" / "architecture.md"
 SOURCES = [p for root in ("harness", "targets") for p in sorted((ROOT / root).rglob("*.py"))]
+# one module per persona, one per safeguard: their own pages list them, and their tests
+# fail when a module has no row there, so adding one touches no page but its own
+PLUGGABLE = {ROOT / "harness" / "personas", ROOT / "targets" / "moderation" / "safeguards"}
 
 
 def section() -> str:
@@ -17,7 +20,11 @@ def section() -> str:
 
 def test_every_module_is_named():
     text = section()
-    modules = [p for p in SOURCES if p.name != "__init__.py"]
+    modules = [
+        p
+        for p in SOURCES
+        if p.name != "__init__.py" and (p.parent not in PLUGGABLE or p.stem == "base")
+    ]
     missing = [p.relative_to(ROOT).as_posix() for p in modules if f"`{p.name}`" not in text]
     assert not missing, f"docs/architecture.md does not name: {missing}"
 
