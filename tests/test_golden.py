@@ -60,11 +60,11 @@ def _summaries(name: str, out: Path) -> dict[str, dict]:
 
 
 def _without_zero_catches(node: object) -> object:
-    """`node` with every `caught_by` count of zero left out."""
+    """`node` with every zero count of `caught_by` (and `caught_by_protected`) left out."""
     if isinstance(node, dict):
         return {
             key: {k: v for k, v in value.items() if v != 0}
-            if key == "caught_by" and isinstance(value, dict)
+            if key.startswith("caught_by") and isinstance(value, dict)
             else _without_zero_catches(value)
             for key, value in node.items()
         }
