@@ -251,7 +251,10 @@ def test_an_interrupted_check_resumes_to_the_same_summary(experiment, local_run,
     """Against a baseline of the same experiment, the check runs every batch: long enough
     to interrupt, and its gates and comparisons are those of the uninterrupted check."""
     whole, out = tmp_path / "whole", tmp_path / "run"
-    check = ["check", str(experiment), "--jobs", "2", "--baseline", str(local_run)]
+    # looks of 20 replications: an idle machine runs all 400 in about a second, and the
+    # interrupt must land while batches are left
+    batches = ["--set", "check.batch=20"]
+    check = ["check", str(experiment), "--jobs", "2", "--baseline", str(local_run), *batches]
     done = subprocess.run(
         [*HARNESS, *check, "--out", str(whole)], cwd=ROOT, capture_output=True, timeout=300
     )
