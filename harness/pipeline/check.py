@@ -130,13 +130,9 @@ def run_check(
             result.interrupted = check.interrupted = True
             break
         _look(check, summarize(result.ordered()), len(result.metrics), look == len(batches))
-        check.settled_seconds.update(
-            {
-                i: time.monotonic() - started
-                for i in check.verdicts
-                if i not in check.settled_seconds
-            }
-        )
+        at = time.monotonic() - started  # one instant for every gate this look settled
+        for index in check.verdicts.keys() - check.settled_seconds.keys():
+            check.settled_seconds[index] = at
         comparing = baseline is not None and not check.regression
         if comparing:
             check.comparisons = compare(_rows(result), baseline.rows, 1.0 - plan.look_confidence)
